@@ -1,0 +1,70 @@
+"""The errors bitseg raises: one small hierarchy, each class mapped to one gRPC status by the server.
+
+    BitsegError
+    ├── QueryError            a segment query that does not parse or does not fit the schema (has a position)
+    ├── SchemaError           a schema that is not valid TOML or names a bad field or type
+    ├── InvalidInputError     a profile row, purchase line, name or argument that is malformed
+    │   └── LimitError        a request past a configured limit (query length, nesting depth, IN-list size, …)
+    ├── NotFoundError         an unknown index, segment, list, tiering or customer
+    ├── AlreadyExistsError    a name that is already taken
+    └── PersistenceError      a damaged snapshot or log, or a failed write to disk
+
+Every message names what is wrong and where, so it can be shown to the person who sent it.
+"""
+
+from __future__ import annotations
+
+
+class BitsegError(Exception):
+    """Base of every error bitseg raises on purpose."""
+
+
+class QueryError(BitsegError):
+    """A query that cannot be understood; carries where in the text the problem is.
+
+    >>> err = QueryError("unexpected ')'", text="a = 1)", offset=5)
+    >>> str(err), err.line, err.column
+    ("unexpected ')' at 1:6", 1, 6)
+    """
+
+    def __init__(self, message: str, *, text: str = "", offset: int | None = None) -> None:
+        self.message = message
+        self.offset = offset
+        if offset is None:
+            self.line = self.column = None
+            super().__init__(message)
+            return
+        before = text[:offset]
+        self.line = before.count("\n") + 1
+        self.column = offset - (before.rfind("\n") + 1) + 1
+        super().__init__(_place(message, f"{self.line}:{self.column}"))
+
+
+def _place(message: str, where: str) -> str:
+    # "unknown field 'colour'; did you mean 'color'?" reads best with the position before the hint.
+    head, sep, hint = message.partition("; ")
+    return f"{head} at {where}{sep}{hint}"
+
+
+class SchemaError(BitsegError):
+    """A schema that is not valid."""
+
+
+class InvalidInputError(BitsegError):
+    """Malformed input: a row, a value, a name or an argument."""
+
+
+class LimitError(InvalidInputError):
+    """A request past a configured limit."""
+
+
+class NotFoundError(BitsegError):
+    """Something named that does not exist."""
+
+
+class AlreadyExistsError(BitsegError):
+    """A name that is already taken."""
+
+
+class PersistenceError(BitsegError):
+    """Damaged or unwritable data on disk."""

@@ -1,0 +1,224 @@
+"""Profile fields: one class per way of storing a field, each answering the predicates its type allows.
+
+- `ValueField` (keyword, bool): one row bitmap per value, and each column's value code.
+- `TagsField`: one row bitmap per tag.
+- `PresenceField`: only whether the value is set.
+- `NumberField` (int, decimal, date): a numpy column of stored numbers and the bitmap of non-NULL columns.
+
+Every field keeps `present`, the bitmap of columns whose value is not NULL.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+
+import numpy as np
+from pyroaring import BitMap
+
+from bitseg.index.bitmaps import from_mask, from_sorted, union
+from bitseg.schema import FieldType
+
+OPERATORS: dict[str, Callable] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+_INT64_BOUND = 1 << 62
+
+
+def groups(keys: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(key, positions) for each distinct key, positions ascending."""
+    if len(keys) == 0:
+        return
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    bounds = np.flatnonzero(np.diff(ordered)) + 1
+    for start, end in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(keys)])).tolist()):
+        yield ordered[start].item(), order[start:end]
+
+
+def bitmap_of(columns: np.ndarray) -> BitMap:
+    return from_sorted(np.unique(columns))
+
+
+class Field:
+    kind: FieldType
+
+    def __init__(self) -> None:
+        self.present = BitMap()
+
+    def erase(self, gone: BitMap) -> None:
+        self.present -= gone
+
+
+class ValueField(Field):
+    """keyword or bool: a row per value."""
+
+    def __init__(self, kind: FieldType) -> None:
+        super().__init__()
+        self.kind = kind
+        self.rows: dict[object, BitMap] = {}
+        self.codes: dict[object, int] = {}
+        self.names: list[object] = []
+        self.column_codes = np.full(1024, -1, dtype=np.int32)
+
+    def _code(self, value: object) -> int:
+        code = self.codes.get(value)
+        if code is None:
+            code = self.codes[value] = len(self.names)
+            self.names.append(value)
+        return code
+
+    def set(self, columns: np.ndarray, values: list) -> None:
+        """Give distinct `columns` their `values` (None clears)."""
+        new = np.array([-1 if v is None else self._code(v) for v in values], dtype=np.int32)
+        if len(columns) and int(columns.max()) >= len(self.column_codes):
+            grown = np.full(max(2 * len(self.column_codes), int(columns.max()) + 1), -1, dtype=np.int32)
+            grown[: len(self.column_codes)] = self.column_codes
+            self.column_codes = grown
+        old = self.column_codes[columns]
+        changed = old != new
+        columns, old, new = columns[changed], old[changed], new[changed]
+        for code, at in groups(old):
+            if code >= 0:
+                self.rows[self.names[code]] -= bitmap_of(columns[at])
+        for code, at in groups(new):
+            if code >= 0:
+                value = self.names[code]
+                self.rows[value] = self.rows.get(value, BitMap()) | bitmap_of(columns[at])
+        self.column_codes[columns] = new
+        self.present -= bitmap_of(columns[new < 0])
+        self.present |= bitmap_of(columns[new >= 0])
+
+    def value_of(self, column: int) -> object:
+        code = int(self.column_codes[column]) if column < len(self.column_codes) else -1
+        return None if code < 0 else self.names[code]
+
+    def select(self, op: str, value: object) -> BitMap:
+        if op == "=":
+            return self.rows.get(value, BitMap())
+        test = OPERATORS[op]
+        return union(row for v, row in self.rows.items() if test(v, value))
+
+    def select_in(self, values: Iterable[object]) -> BitMap:
+        return union(self.rows[v] for v in set(values) if v in self.rows)
+
+    def between(self, low: object, high: object) -> BitMap:
+        return union(row for v, row in self.rows.items() if low <= v <= high)  # type: ignore[operator]
+
+    def erase(self, gone: BitMap) -> None:
+        super().erase(gone)
+        for row in self.rows.values():
+            row -= gone
+        cols = np.frombuffer(gone.to_array(), np.uint32)
+        self.column_codes[cols[cols < len(self.column_codes)]] = -1
+
+
+class TagsField(Field):
+    kind = FieldType.TAGS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, BitMap] = {}
+
+    def set(self, columns: np.ndarray, values: list) -> None:
+        touched = bitmap_of(columns)
+        for row in self.rows.values():
+            row -= touched
+        self.present -= touched
+        by_tag: dict[str, list[int]] = {}
+        for column, tags in zip(columns.tolist(), values):
+            for tag in tags or ():
+                by_tag.setdefault(tag, []).append(column)
+        for tag, cols in by_tag.items():
+            self.rows[tag] = self.rows.get(tag, BitMap()) | bitmap_of(np.array(cols, dtype=np.uint32))
+        self.present |= bitmap_of(columns[np.array([bool(v) for v in values], dtype=bool)])
+
+    def contains(self, tag: str) -> BitMap:
+        return self.rows.get(tag, BitMap())
+
+    def erase(self, gone: BitMap) -> None:
+        super().erase(gone)
+        for row in self.rows.values():
+            row -= gone
+
+
+class PresenceField(Field):
+    kind = FieldType.PRESENCE
+
+    def set(self, columns: np.ndarray, values: list) -> None:
+        is_set = np.array([v is not None for v in values], dtype=bool)
+        self.present -= bitmap_of(columns[~is_set])
+        self.present |= bitmap_of(columns[is_set])
+
+
+class NumberField(Field):
+    """int, decimal (ten-thousandths) and date (day numbers): a numpy column, NULL where not `present`."""
+
+    def __init__(self, kind: FieldType) -> None:
+        super().__init__()
+        self.kind = kind
+        self.values = np.zeros(1024, dtype=np.int64)
+
+    def reserve(self, size: int) -> None:
+        if size > len(self.values):
+            grown = np.zeros(max(size, 2 * len(self.values)), dtype=np.int64)
+            grown[: len(self.values)] = self.values
+            self.values = grown
+
+    def set(self, columns: np.ndarray, values: tuple[np.ndarray, np.ndarray]) -> None:
+        """Give distinct `columns` the stored `numbers` where `is_set`, NULL elsewhere."""
+        numbers, is_set = values
+        if len(columns):
+            self.reserve(int(columns.max()) + 1)
+        self.values[columns] = np.where(is_set, numbers, 0)
+        self.present -= bitmap_of(columns[~is_set])
+        self.present |= bitmap_of(columns[is_set])
+
+    def select(self, op: str, threshold: int | Decimal, size: int) -> BitMap:
+        """Columns whose value `op` threshold (in stored units, possibly fractional), among the present ones."""
+        mask = compare(self.values[:size], op, threshold)
+        return from_mask(mask) & self.present if mask is not None else BitMap()
+
+    def between(self, low: int | Decimal, high: int | Decimal, size: int) -> BitMap:
+        values = self.values[:size]
+        low_mask, high_mask = compare(values, ">=", low), compare(values, "<=", high)
+        if low_mask is None or high_mask is None:
+            return BitMap()
+        return from_mask(low_mask & high_mask) & self.present
+
+    def select_in(self, thresholds: Iterable[int | Decimal], size: int) -> BitMap:
+        exact = [int(t) for t in thresholds if t == int(t) and abs(t) < _INT64_BOUND]
+        return from_mask(np.isin(self.values[:size], exact)) & self.present
+
+    def erase(self, gone: BitMap) -> None:
+        super().erase(gone)
+        cols = np.frombuffer(gone.to_array(), np.uint32)
+        self.values[cols[cols < len(self.values)]] = 0
+
+
+def compare(values: np.ndarray, op: str, threshold: int | Decimal) -> np.ndarray | None:
+    """`values op threshold` as a mask, exact for a fractional threshold; None when nothing can match.
+
+    >>> compare(np.array([1, 2, 3]), ">", Decimal("1.5")).tolist()
+    [False, True, True]
+    """
+    if threshold != int(threshold):
+        if op == "=":
+            return None
+        if op == "!=":
+            return np.ones(len(values), dtype=bool)
+        threshold, op = ((math.ceil(threshold), ">=") if op in (">", ">=") else (math.floor(threshold), "<="))
+    bound = max(-_INT64_BOUND, min(_INT64_BOUND, int(threshold)))
+    return OPERATORS[op](values, bound)
+
+
+def make_field(kind: FieldType) -> Field:
+    if kind in (FieldType.KEYWORD, FieldType.BOOL):
+        return ValueField(kind)
+    if kind is FieldType.TAGS:
+        return TagsField()
+    if kind is FieldType.PRESENCE:
+        return PresenceField()
+    return NumberField(kind)

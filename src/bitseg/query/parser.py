@@ -1,0 +1,283 @@
+"""Recursive-descent parser: query text → expression tree, with positions for every error.
+
+>>> parse("orders > 10 AND NOT country IN ('NL', 'BE')")
+And(operands=(Compare(field='orders', op='>', value=10), Not(operand=In(field='country', values=('NL', 'BE')))))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from bitseg.errors import LimitError, QueryError
+from bitseg.query.expressions import (
+    COMPARISONS, All, And, Anniversary, Between, Compare, Contains, DateBetween, DateCompare, DimCompare, DimIn,
+    DimIsNull, In, InList, InSegment, IsNull, Matches, MeasureCompare, Node, Not, Or, Param, RelativeDay,
+)
+from bitseg.query.limits import DEFAULT_LIMITS, Limits
+from bitseg.query.tokens import Token, tokenize
+from bitseg.schema import MEASURES
+
+KEYWORDS = frozenset({
+    "and", "or", "not", "between", "in", "is", "null", "contains", "anniversary", "purchases", "matches",
+    "segment", "list", "all", "true", "false", "today", "yesterday",
+})
+
+
+def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Node:
+    if len(text) > limits.max_query_length:
+        raise LimitError(f"query is {len(text)} characters long; the limit (max_query_length) is "
+                         f"{limits.max_query_length}")
+    return _Parser(text, limits).query()
+
+
+class _Parser:
+    def __init__(self, text: str, limits: Limits) -> None:
+        self.text = text
+        self.limits = limits
+        self.tokens = tokenize(text)
+        self.at = 0
+        self.depth = 0
+
+    # ── helpers ──
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.at]
+
+    def error(self, message: str, token: Token | None = None) -> QueryError:
+        return QueryError(message, text=self.text, offset=(token or self.token).offset)
+
+    def describe(self, token: Token) -> str:
+        return "end of query" if token.kind == "end" else repr(token.text)
+
+    def is_word(self, *words: str) -> bool:
+        return self.token.kind == "word" and self.token.value in words
+
+    def accept_word(self, word: str) -> bool:
+        if self.is_word(word):
+            self.at += 1
+            return True
+        return False
+
+    def expect_word(self, word: str, context: str = "") -> Token:
+        if not self.is_word(word):
+            raise self.error(f"expected {word.upper()}{context}, found {self.describe(self.token)}")
+        return self.advance()
+
+    def accept_op(self, op: str) -> bool:
+        if self.token.kind == "op" and self.token.value == op:
+            self.at += 1
+            return True
+        return False
+
+    def expect_op(self, op: str, context: str = "") -> Token:
+        if not (self.token.kind == "op" and self.token.value == op):
+            raise self.error(f"expected '{op}'{context}, found {self.describe(self.token)}")
+        return self.advance()
+
+    def advance(self) -> Token:
+        token = self.token
+        self.at += 1
+        return token
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            raise self.error(f"query nests deeper than the limit (max_depth) of {self.limits.max_depth}")
+
+    # ── grammar ──
+    def query(self) -> Node:
+        if self.token.kind == "end":
+            raise self.error("empty query; write a condition such as country = 'NL', or ALL")
+        node = self.disjunction()
+        if self.token.kind != "end":
+            raise self.error(f"unexpected {self.describe(self.token)}; expected AND, OR or the end of the query")
+        return node
+
+    def disjunction(self) -> Node:
+        start = self.token.offset
+        operands = [self.conjunction()]
+        while self.accept_word("or"):
+            operands.append(self.conjunction())
+        return operands[0] if len(operands) == 1 else Or(tuple(operands), pos=start)
+
+    def conjunction(self) -> Node:
+        start = self.token.offset
+        operands = [self.unary()]
+        while self.accept_word("and"):
+            operands.append(self.unary())
+        return operands[0] if len(operands) == 1 else And(tuple(operands), pos=start)
+
+    def unary(self) -> Node:
+        start = self.token
+        if self.accept_word("not"):
+            self.nest()
+            node: Node = Not(self.unary(), pos=start.offset)
+            self.depth -= 1
+            return node
+        return self.atom()
+
+    def atom(self) -> Node:
+        token = self.token
+        if self.accept_op("("):
+            self.nest()
+            node = self.disjunction()
+            self.expect_op(")", " to close the '(' at " + _where(self.text, token.offset))
+            self.depth -= 1
+            return node
+        if token.kind != "word":
+            raise self.error(f"expected a condition, found {self.describe(token)}")
+        if self.accept_word("all"):
+            return All(pos=token.offset)
+        if self.accept_word("anniversary"):
+            return self.anniversary(token)
+        if self.accept_word("purchases"):
+            return self.purchases(token)
+        if self.accept_word("in"):
+            if self.accept_word("segment"):
+                return InSegment(self.string("segment name"), pos=token.offset)
+            if self.accept_word("list"):
+                return InList(self.string("list name"), pos=token.offset)
+            raise self.error(f"expected SEGMENT or LIST after IN, found {self.describe(self.token)}")
+        if token.value in KEYWORDS:
+            raise self.error(f"expected a field name, found the keyword {token.text.upper()}")
+        self.advance()
+        return self.predicate(token)
+
+    def predicate(self, field_token: Token) -> Node:
+        field, pos = str(field_token.value), field_token.offset
+        token = self.token
+        if token.kind == "op" and token.value in COMPARISONS:
+            self.advance()
+            value = self.literal()
+            if token.value == "!=":
+                return Not(Compare(field, "=", value, pos=pos), pos=pos)
+            return Compare(field, str(token.value), value, pos=pos)
+        if self.accept_word("is"):
+            negated = self.accept_word("not")
+            self.expect_word("null", " after IS")
+            node: Node = IsNull(field, pos=pos)
+            return Not(node, pos=pos) if negated else node
+        negated = self.accept_word("not")
+        if self.accept_word("between"):
+            low = self.literal()
+            self.expect_word("and", " between the two bounds of BETWEEN")
+            node = Between(field, low, self.literal(), pos=pos)
+        elif self.accept_word("in"):
+            node = In(field, self.literal_list(), pos=pos)
+        elif self.accept_word("contains"):
+            node = Contains(field, self.string("tag"), pos=pos)
+        else:
+            expected = "BETWEEN, IN or CONTAINS" if negated else "a comparison (=, !=, <, <=, >, >=), BETWEEN, IN, IS or CONTAINS"
+            raise self.error(f"expected {expected} after {field!r}, found {self.describe(self.token)}")
+        return Not(node, pos=pos) if negated else node
+
+    def anniversary(self, start: Token) -> Node:
+        self.expect_op("(", " after ANNIVERSARY")
+        field_token = self.token
+        if field_token.kind != "word" or field_token.value in KEYWORDS:
+            raise self.error(f"expected a date field in ANNIVERSARY( ), found {self.describe(field_token)}")
+        self.advance()
+        self.expect_op(")", " after the field of ANNIVERSARY")
+        self.expect_word("between", " after ANNIVERSARY(...)")
+        low = self.date()
+        self.expect_word("and", " between the two bounds of BETWEEN")
+        return Anniversary(str(field_token.value), low, self.date(), pos=start.offset)
+
+    def purchases(self, start: Token) -> Node:
+        negated = self.accept_word("not")
+        self.expect_word("matches", " after PURCHASES")
+        self.expect_op("(", " after MATCHES")
+        params: list[Param] = []
+        if not self.accept_op(")"):
+            params.append(self.param())
+            while self.accept_op(","):
+                params.append(self.param())
+            self.expect_op(")", " to close PURCHASES MATCHES (")
+        node: Node = Matches(tuple(params), pos=start.offset)
+        return Not(node, pos=start.offset) if negated else node
+
+    def param(self) -> Param:
+        token = self.token
+        if token.kind != "word" or token.value in KEYWORDS:
+            raise self.error(f"expected a purchase dimension, DATE or a measure, found {self.describe(token)}")
+        self.advance()
+        name, pos = str(token.value), token.offset
+        if name == "date":
+            if self.accept_word("between"):
+                low = self.date()
+                self.expect_word("and", " between the two bounds of BETWEEN")
+                return DateBetween(low, self.date(), pos=pos)
+            return DateCompare(self.comparison(name), self.date(), pos=pos)
+        if name in MEASURES:
+            op = self.comparison(name)
+            value = self.literal()
+            if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                raise self.error(f"{name} is compared with a number", self.tokens[self.at - 1])
+            return MeasureCompare(name, op, value, pos=pos)  # type: ignore[arg-type]
+        if self.accept_word("is"):
+            negated = self.accept_word("not")
+            self.expect_word("null", " after IS")
+            return DimIsNull(name, negated, pos=pos)
+        negated = self.accept_word("not")
+        if self.accept_word("in"):
+            return DimIn(name, tuple(self.dimension_value(v) for v in self.literal_list()), negated, pos=pos)
+        if negated:
+            raise self.error(f"expected IN after NOT, found {self.describe(self.token)}")
+        op = self.comparison(name)
+        return DimCompare(name, op, self.dimension_value(self.literal()), pos=pos)
+
+    def dimension_value(self, value: object) -> str:
+        if not isinstance(value, str):
+            raise self.error("a purchase dimension is compared with a string such as 'black'",
+                             self.tokens[self.at - 1])
+        return value
+
+    def comparison(self, name: str) -> str:
+        token = self.token
+        if token.kind == "op" and token.value in COMPARISONS:
+            self.advance()
+            return str(token.value)
+        raise self.error(f"expected a comparison (=, !=, <, <=, >, >=) after {name!r}, found {self.describe(token)}")
+
+    def literal_list(self) -> tuple:
+        self.expect_op("(", " to open the IN list")
+        values = [self.literal()]
+        while self.accept_op(","):
+            values.append(self.literal())
+            if len(values) > self.limits.max_in_values:
+                raise self.error(f"IN list is longer than the limit (max_in_values) of {self.limits.max_in_values}")
+        self.expect_op(")", " to close the IN list")
+        return tuple(values)
+
+    def string(self, what: str) -> str:
+        if self.token.kind != "string":
+            raise self.error(f"expected a {what} in quotes, found {self.describe(self.token)}")
+        return str(self.advance().value)
+
+    def date(self) -> dt.date | RelativeDay:
+        value = self.literal()
+        if not isinstance(value, dt.date | RelativeDay):
+            raise self.error("expected a date (YYYY-MM-DD, TODAY, YESTERDAY or -30d, +2w, -6m, -1y)",
+                             self.tokens[self.at - 1])
+        return value
+
+    def literal(self) -> object:
+        token = self.token
+        if token.kind in ("string", "number", "date", "relative"):
+            return self.advance().value
+        if token.kind == "word":
+            constants = {"true": True, "false": False, "today": RelativeDay(0, "d"),
+                         "yesterday": RelativeDay(-1, "d")}
+            if token.value in constants:
+                self.advance()
+                return constants[str(token.value)]
+            if token.value not in KEYWORDS:
+                raise self.error(f"expected a value, found the name {token.text!r}; "
+                                 "strings are written in single quotes")
+        raise self.error(f"expected a value, found {self.describe(token)}")
+
+
+def _where(text: str, offset: int) -> str:
+    before = text[:offset]
+    return f"{before.count(chr(10)) + 1}:{offset - before.rfind(chr(10))}"
