@@ -31,6 +31,7 @@ from bitseg.query.expressions import InSegment, Node, walk
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.query.parser import parse
 from bitseg.query.printer import to_text
+from bitseg.query.rewrite import normalize
 from bitseg.schema import FieldType, Schema
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
@@ -310,7 +311,7 @@ class Index:
 
     def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
         tree, text = self.tree(query)
-        result = Executor(self, self.as_of(as_of), text).run(tree)
+        result = Executor(self, self.as_of(as_of), text).run(normalize(tree))
         return result & self.existence  # a fresh bitmap, never a stored one
 
     @locked
@@ -371,7 +372,7 @@ class Index:
         self._check_references(name, tree, text)
         segment = Segment(name, to_text(tree), kind, description)
         self.segments[name] = segment
-        self._segment_trees[name] = tree
+        self._segment_trees[name] = normalize(tree)
         self._written()
         return segment
 
