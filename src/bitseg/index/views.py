@@ -2,22 +2,28 @@
 
 A window of days is covered by the fewest buckets (FeatureBase's time quantums): two years of days become
 two year bitmaps instead of 730 day bitmaps, and `-6m` becomes a few months plus the days at either edge.
-The pseudo-dimension "" holds every purchase line; the value code -1 holds lines whose dimension is NULL.
+The pseudo-dimension "" (ANY) holds every purchase line; the value code -1 holds lines whose dimension is NULL.
+
+Month and year buckets are kept current on every batch. Day buckets of a real dimension are built the first time
+a window needs the days of that month (one pass over the line store), and kept current from then on: a bulk
+load spread over two years would otherwise build a bitmap per value and day — 100k+ small bitmaps per million
+lines, the largest cost of ingest — for days no query ever splits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from pyroaring import BitMap
 
 from bitseg.index.bitmaps import from_ids, union
+from bitseg.index.lines import LineStore
 from bitseg.index.values import day_date, day_number
 
 ANY = ""
-_DAY_OFFSET = 1 << 19
+_OFFSET = 1 << 19  # keeps day and month numbers before 1970 positive in group keys
 
 
 class TimeView:
@@ -30,40 +36,82 @@ class TimeView:
         self.months: dict[int, BitMap] = {}
         self.years: dict[int, BitMap] = {}
 
-    def buckets(self, low: int, high: int) -> list[BitMap]:
-        """The bitmaps covering days [low, high], coarsest first."""
-        found = []
-        day = low
-        while day <= high:
-            date = day_date(day)
-            month_start = date.day == 1
-            if month_start and date.month == 1 and day_number(dt.date(date.year, 12, 31)) <= high:
-                bucket, day = self.years.get(date.year), day_number(dt.date(date.year + 1, 1, 1))
-            elif month_start and day_number(_next_month(date)) - 1 <= high:
-                bucket, day = self.months.get(date.year * 12 + date.month - 1), day_number(_next_month(date))
-            else:
-                bucket, day = self.days.get(day), day + 1
-            if bucket is not None:
-                found.append(bucket)
-        return found
-
-    def bitmaps(self):
+    def bitmaps(self) -> Iterator[BitMap]:
         yield from self.days.values()
         yield from self.months.values()
         yield from self.years.values()
+
+
+def month_of(day: int) -> int:
+    date = day_date(day)
+    return date.year * 12 + date.month - 1
+
+
+def month_days(month: int) -> tuple[int, int]:
+    year, index = divmod(month, 12)
+    start = dt.date(year, index + 1, 1)
+    return day_number(start), day_number(_next_month(start)) - 1
 
 
 def _next_month(date: dt.date) -> dt.date:
     return dt.date(date.year + (date.month == 12), date.month % 12 + 1, 1)
 
 
+def cover(low: int, high: int) -> list[tuple[str, int]]:
+    """The fewest buckets covering days [low, high]: ('year', y), ('month', m) or ('day', d).
+
+    >>> [(level, key) for level, key in cover(day_number(dt.date(2024, 12, 30)), day_number(dt.date(2026, 2, 2)))]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('day', 20087), ('day', 20088), ('year', 2025), ('month', 24312), ('day', 20485), ('day', 20486)]
+    """
+    pieces = []
+    day = low
+    while day <= high:
+        date = day_date(day)
+        if date.day == 1 and date.month == 1 and day_number(dt.date(date.year, 12, 31)) <= high:
+            pieces.append(("year", date.year))
+            day = day_number(dt.date(date.year + 1, 1, 1))
+        elif date.day == 1 and day_number(_next_month(date)) - 1 <= high:
+            pieces.append(("month", date.year * 12 + date.month - 1))
+            day = day_number(_next_month(date))
+        else:
+            pieces.append(("day", day))
+            day += 1
+    return pieces
+
+
+def _groups(columns: np.ndarray, codes: np.ndarray, buckets: np.ndarray) -> Iterator[tuple[int, int, BitMap]]:
+    """(code, bucket, customers) for each distinct (code, bucket) pair of the lines."""
+    if len(columns) == 0:
+        return
+    keys = (codes.astype(np.int64) + 1) << 32 | (buckets.astype(np.int64) + _OFFSET)
+    order = np.argsort(keys, kind="stable")
+    keys, columns = keys[order], columns[order]
+    bounds = np.flatnonzero(np.diff(keys)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [len(keys)])).tolist()
+    firsts = keys[starts]
+    group_codes = ((firsts >> 32) - 1).tolist()
+    group_buckets = ((firsts & 0xFFFFFFFF) - _OFFSET).tolist()
+    for code, bucket, start, end in zip(group_codes, group_buckets, starts.tolist(), ends):
+        yield code, bucket, (BitMap(columns[start:end]) if end - start < 512 else from_ids(columns[start:end]))
+
+
 class TimeViews:
     """All time views of an index, keyed by (dimension, value code)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: LineStore) -> None:
+        self.lines = lines
         self.views: dict[tuple[str, int], TimeView] = {}
+        self.day_months: set[tuple[str, int]] = set()  # (dimension, month) whose day buckets exist
         self.first_day: int | None = None
         self.last_day: int | None = None
+
+    def _view(self, dim: str, code: int) -> TimeView:
+        view = self.views.get((dim, code))
+        if view is None:
+            view = self.views[(dim, code)] = TimeView()
+        return view
 
     def add(self, columns: np.ndarray, days: np.ndarray, codes: dict[str, np.ndarray]) -> None:
         """Record purchase lines (quantity > 0 only): their customers, days and dimension value codes."""
@@ -72,44 +120,50 @@ class TimeViews:
         low, high = int(days.min()), int(days.max())
         self.first_day = low if self.first_day is None else min(self.first_day, low)
         self.last_day = high if self.last_day is None else max(self.last_day, high)
-        for dim, dim_codes in {ANY: np.zeros(len(columns), np.int32), **codes}.items():
-            self._add_dimension(dim, columns, days, dim_codes)
+        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        self._add_days(ANY, columns, days, np.zeros(len(columns), np.int32))
+        self._roll_up(ANY, columns, months, np.zeros(len(columns), np.int32))
+        for dim, dim_codes in codes.items():
+            self._roll_up(dim, columns, months, dim_codes)
+            built = [m for d, m in self.day_months if d == dim]
+            if built:
+                keep = np.isin(months, built)
+                if keep.any():
+                    self._add_days(dim, columns[keep], days[keep], dim_codes[keep])
 
-    def _add_dimension(self, dim: str, columns: np.ndarray, days: np.ndarray, codes: np.ndarray) -> None:
-        keys = (codes.astype(np.int64) + 1) << 32 | (days.astype(np.int64) + _DAY_OFFSET)
-        order = np.argsort(keys, kind="stable")
-        keys, columns = keys[order], columns[order]
-        bounds = np.flatnonzero(np.diff(keys)) + 1
-        starts = np.concatenate(([0], bounds))
-        ends = np.concatenate((bounds, [len(keys)])).tolist()
-        group_keys = keys[starts]
-        group_codes = ((group_keys >> 32) - 1).tolist()
-        group_days = ((group_keys & 0xFFFFFFFF) - _DAY_OFFSET)
-        group_months = group_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-        new_months: dict[tuple[int, int], list[BitMap]] = {}
-        for code, day, month, start, end in zip(group_codes, group_days.tolist(), group_months.tolist(),
-                                                starts.tolist(), ends):
-            view = self.views.get((dim, code))
-            if view is None:
-                view = self.views[(dim, code)] = TimeView()
-            bitmap = BitMap(columns[start:end]) if end - start < 512 else from_ids(columns[start:end])
-            known = view.days.get(day)
+    def _add_days(self, dim: str, columns: np.ndarray, days: np.ndarray, codes: np.ndarray) -> None:
+        for code, day, bitmap in _groups(columns, codes, days):
+            known = self._view(dim, code).days.get(day)
             if known is None:
-                view.days[day] = bitmap
+                self._view(dim, code).days[day] = bitmap
             else:
                 known |= bitmap
-            new_months.setdefault((code, month), []).append(bitmap)
-        new_years: dict[tuple[int, int], list[BitMap]] = {}
-        for (code, month), bitmaps in new_months.items():
-            view = self.views[(dim, code)]
+
+    def _roll_up(self, dim: str, columns: np.ndarray, months: np.ndarray, codes: np.ndarray) -> None:
+        years: dict[tuple[int, int], list[BitMap]] = {}
+        for code, month, bitmap in _groups(columns, codes, months):
+            view = self._view(dim, code)
             known = view.months.get(month)
-            merged = union(bitmaps if known is None else [known, *bitmaps])
-            view.months[month] = merged
-            new_years.setdefault((code, month // 12), []).append(merged)
-        for (code, year), bitmaps in new_years.items():
+            if known is None:
+                view.months[month] = bitmap
+            else:
+                known |= bitmap
+            years.setdefault((code, month // 12), []).append(bitmap)
+        for (code, year), bitmaps in years.items():
             view = self.views[(dim, code)]
             known = view.years.get(year)
             view.years[year] = union(bitmaps if known is None else [known, *bitmaps])
+
+    def _build_days(self, dim: str, month: int) -> None:
+        """Build the day buckets of `dim` in `month` from the line store."""
+        first, last = month_days(month)
+        day = self.lines["day"]
+        lines = (day >= first) & (day <= last) & (self.lines["quantity"] > 0)
+        for view in (v for (d, _), v in self.views.items() if d == dim):
+            for stale in [d for d in view.days if first <= d <= last]:
+                del view.days[stale]
+        self._add_days(dim, self.lines["column"][lines], day[lines], self.lines[dim][lines])
+        self.day_months.add((dim, month))
 
     def window(self, dim: str, codes: Iterable[int], low: int | None, high: int | None) -> BitMap:
         """Customers with a purchase line whose `dim` has one of `codes`, on a day in [low, high]."""
@@ -119,11 +173,17 @@ class TimeViews:
         high = self.last_day if high is None else min(high, self.last_day)
         if low > high:
             return BitMap()
+        pieces = cover(low, high)
+        if dim != ANY:
+            for month in {month_of(key) for level, key in pieces if level == "day"}:
+                if (dim, month) not in self.day_months:
+                    self._build_days(dim, month)
         found: list[BitMap] = []
         for code in codes:
             view = self.views.get((dim, code))
             if view is not None:
-                found.extend(view.buckets(low, high))
+                levels = {"day": view.days, "month": view.months, "year": view.years}
+                found.extend(b for b in (levels[level].get(key) for level, key in pieces) if b is not None)
         return union(found)
 
     def erase(self, gone: BitMap) -> None:

@@ -78,6 +78,8 @@ def _check_node(node: Node, schema: Schema, text: str) -> None:
     elif isinstance(node, Between):
         kind = _field(node.field, node, schema, text)
         _check_values(node.field, kind, (node.low, node.high), node, text)
+        if kind is FieldType.BOOL:
+            raise _fail(f"{node.field!r} is a bool field: only = and != apply", node, text)
     elif isinstance(node, In):
         kind = _field(node.field, node, schema, text)
         _check_values(node.field, kind, node.values, node, text)
