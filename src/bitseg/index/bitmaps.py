@@ -14,6 +14,8 @@ Bitmaps are assembled in the roaring portable format (RoaringFormatSpec, no run 
 
 from __future__ import annotations
 
+import array
+
 import numpy as np
 from pyroaring import BitMap
 
@@ -88,8 +90,13 @@ def from_sorted(ids: np.ndarray) -> BitMap:
 
 
 def from_ids(ids: np.ndarray) -> BitMap:
-    """The bitmap of any uint32 ids, unsorted and repeated."""
-    return from_sorted(np.unique(np.asarray(ids, dtype=np.uint32)))
+    """The bitmap of any uint32 ids, unsorted and repeated (pyroaring's fast path takes an array('I'))."""
+    ids = np.asarray(ids, dtype=np.uint32)
+    if len(ids) < 512:
+        return BitMap(ids)
+    buffer = array.array("I")
+    buffer.frombytes(ids.tobytes())
+    return BitMap(buffer)
 
 
 def columns(bitmap: BitMap) -> np.ndarray:

@@ -94,7 +94,7 @@ def _groups(columns: np.ndarray, codes: np.ndarray, buckets: np.ndarray) -> Iter
     group_codes = ((firsts >> 32) - 1).tolist()
     group_buckets = ((firsts & 0xFFFFFFFF) - _OFFSET).tolist()
     for code, bucket, start, end in zip(group_codes, group_buckets, starts.tolist(), ends):
-        yield code, bucket, (BitMap(columns[start:end]) if end - start < 512 else from_ids(columns[start:end]))
+        yield code, bucket, from_ids(columns[start:end])
 
 
 class TimeViews:
