@@ -16,7 +16,7 @@ from pyroaring import BitMap
 
 from bitseg.errors import NotFoundError, QueryError
 from bitseg.index.bitmaps import columns as bitmap_columns
-from bitseg.index.bitmaps import from_mask, from_sorted, union
+from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, compare
 from bitseg.index.lines import Dictionary
 from bitseg.index.values import DECIMAL_SCALE, day_number
@@ -213,24 +213,32 @@ class Executor:
         return {code for code, value in enumerate(dictionary.values) if test(value, param.value)}
 
     def _scan(self, node: Matches) -> BitMap:
-        lines = self.index.lines
-        mask = np.ones(lines.size, dtype=bool)
+        """One pass over the lines of the date window: same-line filters, then measures per customer."""
+        window = self._window(node)
+        measures = {m.measure for m in node.measures}
+        dims = {p.dim for p in node.line_filters if isinstance(p, DimCompare | DimIn | DimIsNull)}
+        names = {"column", "day", "quantity", *dims}
+        names |= {"amount"} if "sum_amount" in measures else set()
+        names |= {"order"} if "count" in measures else set()
+        store = self.index.lines
+        lines = store.gather(sorted(names), store.window(*(window or (None, None))))
+        mask = np.ones(len(lines["column"]), dtype=bool)
         for param in node.line_filters:
             if isinstance(param, DimCompare | DimIn | DimIsNull):
                 codes = self._codes(param)
                 mask &= np.isin(lines[param.dim], np.fromiter(codes, dtype=np.int32, count=len(codes)))
-            else:
+            elif window is None:  # a `date != d`: the window could not narrow the lines
                 bounds = ([(">=", param.low), ("<=", param.high)] if isinstance(param, DateBetween)
                           else [(param.op, param.value)])  # type: ignore[union-attr]
                 for op, value in bounds:
                     mask &= OPERATORS[op](lines["day"], day_number(self.day(value, param)))
         purchase = mask & (lines["quantity"] > 0)
         if not node.measures:
-            return from_sorted(np.unique(lines["column"][purchase]))
+            return from_ids(lines["column"][purchase])
         size = self.index.column_count
         keep = np.ones(size, dtype=bool)
         for measure in node.measures:
-            values = self._measure(measure.measure, mask, purchase, size)
+            values = self._measure(measure.measure, lines, mask, purchase, size)
             threshold = Decimal(measure.value) * (DECIMAL_SCALE if measure.measure == "sum_amount" else 1)
             matched = compare(values, measure.op, threshold)
             if matched is None:
@@ -238,8 +246,10 @@ class Executor:
             keep &= matched
         return from_mask(keep) & self.index.existence
 
-    def _measure(self, measure: str, mask: np.ndarray, purchase: np.ndarray, size: int) -> np.ndarray:
-        lines = self.index.lines
+    @staticmethod
+    def _measure(measure: str, lines: dict[str, np.ndarray], mask: np.ndarray, purchase: np.ndarray,
+                 size: int) -> np.ndarray:
+        """The measure of every column over the matching lines (0 where none match)."""
         if measure in ("sum_amount", "sum_quantity"):
             weights = lines["amount" if measure == "sum_amount" else "quantity"][mask]
             sums = np.bincount(lines["column"][mask], weights=weights, minlength=size)

@@ -62,13 +62,27 @@ class Dictionary:
 
 
 class LineStore:
-    """Every purchase line of an index, columnar. `order` holds order keys (see `order_keys`)."""
+    """Every purchase line of an index, columnar. `order` holds order keys (see `order_keys`).
+
+    Lines are kept in runs, each sorted by day (a batch is sorted when it arrives; runs of similar length are merged,
+    so there are few of them), so the lines of a date window are a few slices found by binary search rather than
+    a mask over every line.
+
+    >>> store = LineStore(())
+    >>> for days in ([5, 1, 3], [2, 9]):
+    ...     n = len(days)
+    ...     store.append({"column": np.arange(n), "day": np.array(days), "amount": np.zeros(n),
+    ...                   "quantity": np.ones(n), "order": np.zeros(n)})
+    >>> store["day"].tolist(), store.window(2, 4)
+    ([1, 2, 3, 5, 9], [(1, 3)])
+    """
 
     def __init__(self, dimensions: Sequence[str]) -> None:
         self.dimensions = tuple(dimensions)
         self.dictionaries = {dim: Dictionary() for dim in self.dimensions}
         self.orders = Dictionary()
         self.size = 0
+        self.runs: list[int] = []  # end offset of each day-sorted run
         self._columns = self._allocate(0)
 
     def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
@@ -87,15 +101,59 @@ class LineStore:
 
     def append(self, arrays: dict[str, np.ndarray]) -> None:
         n = len(arrays["column"])
+        if n == 0:
+            return
         capacity = len(self._columns["column"])
         if self.size + n > capacity:
             grown = self._allocate(max(self.size + n, 2 * capacity, 1024))
             for name, column in self._columns.items():
                 grown[name][: self.size] = column[: self.size]
             self._columns = grown
+        order = np.argsort(arrays["day"], kind="stable")
         for name, column in self._columns.items():
-            column[self.size: self.size + n] = arrays[name]
+            column[self.size: self.size + n] = np.asarray(arrays[name])[order]
         self.size += n
+        self.runs.append(self.size)
+        while len(self.runs) >= 2 and 2 * self._run_length(-1) >= self._run_length(-2):
+            self._sort(self._run_start(-2), self.runs[-1])
+            del self.runs[-2]
+
+    def _run_start(self, at: int) -> int:
+        at %= len(self.runs)
+        return self.runs[at - 1] if at else 0
+
+    def _run_length(self, at: int) -> int:
+        return self.runs[at] - self._run_start(at)
+
+    def _sort(self, start: int, end: int) -> None:
+        # two sorted runs side by side: a stable sort merges them in linear time
+        order = np.argsort(self._columns["day"][start:end], kind="stable")
+        for column in self._columns.values():
+            column[start:end] = column[start:end][order]
+
+    def window(self, low: int | None, high: int | None) -> list[tuple[int, int]]:
+        """The slices of lines whose day is in [low, high] (None: unbounded)."""
+        if not self.runs or self.runs[-1] != self.size:  # restored without runs: one sort makes one run
+            self._sort(0, self.size)
+            self.runs = [self.size] if self.size else []
+        day = self._columns["day"]
+        slices = []
+        for at, end in enumerate(self.runs):
+            start = self._run_start(at)
+            run = day[start:end]
+            first = start + (0 if low is None else int(np.searchsorted(run, low, side="left")))
+            last = start + (len(run) if high is None else int(np.searchsorted(run, high, side="right")))
+            if first < last:
+                slices.append((first, last))
+        return slices
+
+    def gather(self, names: Sequence[str], slices: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+        """The named columns of the lines in `slices`."""
+        if len(slices) == 1:
+            start, end = slices[0]
+            return {name: self._columns[name][start:end] for name in names}
+        return {name: np.concatenate([self._columns[name][s:e] for s, e in slices] or [self._columns[name][:0]])
+                for name in names}
 
     def __getitem__(self, name: str) -> np.ndarray:
         """A column of the stored lines (a view: do not keep it across writes)."""
@@ -103,8 +161,10 @@ class LineStore:
 
     def erase(self, gone: BitMap) -> None:
         keep = ~np.isin(self["column"], bitmap_columns(gone))
-        kept = int(np.count_nonzero(keep))
-        for name, column in self._columns.items():
+        kept_before = np.concatenate(([0], np.cumsum(keep)))
+        self.runs = sorted({int(kept_before[end]) for end in self.runs} - {0})
+        kept = int(kept_before[-1])
+        for column in self._columns.values():
             column[:kept] = column[: self.size][keep]
         self.size = kept
 

@@ -157,12 +157,12 @@ class TimeViews:
     def _build_days(self, dim: str, month: int) -> None:
         """Build the day buckets of `dim` in `month` from the line store."""
         first, last = month_days(month)
-        day = self.lines["day"]
-        lines = (day >= first) & (day <= last) & (self.lines["quantity"] > 0)
+        lines = self.lines.gather(("column", "day", "quantity", dim), self.lines.window(first, last))
+        purchase = lines["quantity"] > 0
         for view in (v for (d, _), v in self.views.items() if d == dim):
             for stale in [d for d in view.days if first <= d <= last]:
                 del view.days[stale]
-        self._add_days(dim, self.lines["column"][lines], day[lines], self.lines[dim][lines])
+        self._add_days(dim, lines["column"][purchase], lines["day"][purchase], lines[dim][purchase])
         self.day_months.add((dim, month))
 
     def window(self, dim: str, codes: Iterable[int], low: int | None, high: int | None) -> BitMap:
