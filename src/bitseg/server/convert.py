@@ -1,0 +1,491 @@
+"""Conversions between the wire (bitseg.v1 messages) and the core: query trees, values, days, rows and CSV chunks.
+
+Nothing here touches an index; every function is pure and raises bitseg errors for malformed input.
+
+>>> from bitseg.query.parser import parse
+>>> tree = parse("orders > 10 AND purchases MATCHES (brand = 'Levi''s', date >= -6m)")
+>>> expr_to_node(node_to_expr(tree)) == tree
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bitseg.errors import InvalidInputError, LimitError, QueryError
+from bitseg.query.expressions import (
+    COMPARISONS,
+    DATE_UNITS,
+    All,
+    And,
+    Anniversary,
+    Between,
+    Compare,
+    Contains,
+    DateBetween,
+    DateCompare,
+    DimCompare,
+    DimIn,
+    DimIsNull,
+    In,
+    InList,
+    InSegment,
+    IsNull,
+    Matches,
+    MeasureCompare,
+    Node,
+    Not,
+    Or,
+    Param,
+    RelativeDay,
+    Value,
+)
+from bitseg.query.limits import DEFAULT_LIMITS, Limits
+from bitseg.v1 import segments_pb2 as pb
+
+NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+DECIMAL = re.compile(r"[+-]?(?=[\d.]{1,39}\Z)\d+(\.\d+)?\Z")
+CUSTOMER_OPS = ("=", "<", "<=", ">", ">=")
+MEASURES = ("count", "sum_amount", "sum_quantity", "days")
+# A structured tree is bounded like query text is: protobuf already caps nesting near 50 levels,
+# this caps its breadth (a 64 KiB text query cannot hold more nodes than this either).
+MAX_EXPR_NODES = 20_000
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """A name of an index, segment, list or tiering, or InvalidInputError naming the rule.
+
+    >>> check_name("gold_2026")
+    'gold_2026'
+    """
+    if not NAME.match(name):
+        shown = name if len(name) <= 80 else name[:80] + "…"
+        raise InvalidInputError(f"{what} {shown!r} is not valid: use 1 to 64 of A-Z a-z 0-9 _ -")
+    return name
+
+
+def parse_day(text: str, what: str = "day") -> dt.date:
+    """A day written YYYY-MM-DD.
+
+    >>> parse_day("2026-03-14")
+    datetime.date(2026, 3, 14)
+    """
+    if DAY.match(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise InvalidInputError(f"{what} {text[:40]!r} is not a day; write YYYY-MM-DD")
+
+
+def optional_day(text: str, what: str = "as_of") -> dt.date | None:
+    return parse_day(text, what) if text else None
+
+
+def check_query_text(text: str, limits: Limits = DEFAULT_LIMITS) -> str:
+    # Checked before the text reaches the parser, so a huge query costs a length comparison, not a tokenizer pass.
+    if len(text) > limits.max_query_length:
+        raise LimitError(f"query is {len(text)} characters long; the limit (max_query_length) is "
+                         f"{limits.max_query_length}")
+    if not text.strip():
+        raise QueryError("the query is empty; write ALL for every customer")
+    return text
+
+
+# ── the query tree: wire → core ──────────────────────────────────────────────────────────────────────
+
+def expr_to_node(expr: pb.Expr, limits: Limits = DEFAULT_LIMITS) -> Node:
+    """A core tree from a structured query, checked against the same limits as query text."""
+    return _ExprReader(limits).node(expr, "expr", 1)
+
+
+class _ExprReader:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.nodes = 0
+
+    def node(self, expr: pb.Expr, path: str, depth: int) -> Node:
+        self.nodes += 1
+        if self.nodes > MAX_EXPR_NODES:
+            raise LimitError(f"the query tree has more than {MAX_EXPR_NODES} nodes (the limit)")
+        if depth > self.limits.max_depth:
+            raise LimitError(f"{path}: the query tree nests deeper than the limit (max_depth) of "
+                             f"{self.limits.max_depth}")
+        kind = expr.WhichOneof("node")
+        path = f"{path}.{kind}"
+        if kind is None:
+            raise QueryError(f"{path}: empty Expr; set one of its node fields")
+        msg = getattr(expr, kind)
+        if kind == "all":
+            return All()
+        if kind == "not_expr":
+            if not msg.HasField("operand"):
+                raise QueryError(f"{path}.operand is missing")
+            return Not(self.node(msg.operand, f"{path}.operand", depth + 1))
+        if kind in ("and_expr", "or_expr"):
+            if not msg.operands:
+                raise QueryError(f"{path}.operands is empty")
+            operands = tuple(self.node(o, f"{path}.operands[{i}]", depth + 1) for i, o in enumerate(msg.operands))
+            if len(operands) == 1:
+                return operands[0]
+            return And(operands) if kind == "and_expr" else Or(operands)
+        if kind == "compare":
+            field = _field(msg.field, path)
+            value = _value(msg, "value", path)
+            if msg.op == "!=":
+                return Not(Compare(field, "=", value))
+            return Compare(field, _op(msg.op, CUSTOMER_OPS + ("!=",), path), value)
+        if kind == "between":
+            return Between(_field(msg.field, path), _value(msg, "low", path), _value(msg, "high", path))
+        if kind == "in_expr":
+            self._check_in(len(msg.values), path)
+            if not msg.values:
+                raise QueryError(f"{path}.values is empty")
+            return In(_field(msg.field, path), tuple(_read_value(v, f"{path}.values[{i}]")
+                                                     for i, v in enumerate(msg.values)))
+        if kind == "is_null":
+            return IsNull(_field(msg.field, path))
+        if kind == "contains":
+            return Contains(_field(msg.field, path), msg.value)
+        if kind == "anniversary":
+            return Anniversary(_field(msg.field, path), _date_value(msg, "start", path),
+                               _date_value(msg, "end", path))
+        if kind == "in_segment":
+            return InSegment(check_name(msg.name, "segment name"))
+        if kind == "in_list":
+            return InList(check_name(msg.name, "list name"))
+        if kind == "matches":
+            return Matches(tuple(self.param(p, f"{path}.params[{i}]") for i, p in enumerate(msg.params)))
+        raise QueryError(f"{path}: unknown node kind")  # pragma: no cover - the oneof has no other members
+
+    def param(self, param: pb.MatchParam, path: str) -> Param:
+        self.nodes += 1
+        kind = param.WhichOneof("param")
+        path = f"{path}.{kind}"
+        if kind is None:
+            raise QueryError(f"{path}: empty MatchParam; set one of its fields")
+        msg = getattr(param, kind)
+        if kind == "dim_compare":
+            return DimCompare(_field(msg.dim, path, "dim"), _op(msg.op, COMPARISONS, path), msg.value)
+        if kind == "dim_in":
+            self._check_in(len(msg.values), path)
+            if not msg.values:
+                raise QueryError(f"{path}.values is empty")
+            return DimIn(_field(msg.dim, path, "dim"), tuple(msg.values), msg.negated)
+        if kind == "dim_is_null":
+            return DimIsNull(_field(msg.dim, path, "dim"), msg.negated)
+        if kind == "date_compare":
+            return DateCompare(_op(msg.op, CUSTOMER_OPS, path), _date_value(msg, "value", path))
+        if kind == "date_between":
+            return DateBetween(_date_value(msg, "low", path), _date_value(msg, "high", path))
+        if kind == "measure_compare":
+            if msg.measure not in MEASURES:
+                raise QueryError(f"{path}.measure {msg.measure!r} is not one of {', '.join(MEASURES)}")
+            value = _value(msg, "value", path)
+            if isinstance(value, bool) or not isinstance(value, int | Decimal):
+                raise QueryError(f"{path}.value must be an integer or a decimal")
+            return MeasureCompare(msg.measure, _op(msg.op, COMPARISONS, path), value)
+        raise QueryError(f"{path}: unknown parameter kind")  # pragma: no cover
+
+    def _check_in(self, count: int, path: str) -> None:
+        if count > self.limits.max_in_values:
+            raise LimitError(f"{path}: IN list has {count} values; the limit (max_in_values) is "
+                             f"{self.limits.max_in_values}")
+
+
+def _field(name: str, path: str, what: str = "field") -> str:
+    if not name:
+        raise QueryError(f"{path}.{what} is empty")
+    return name
+
+
+def _op(op: str, allowed: Sequence[str], path: str) -> str:
+    if op not in allowed:
+        raise QueryError(f"{path}.op {op[:20]!r} is not one of {' '.join(allowed)}")
+    return op
+
+
+def _value(msg, name: str, path: str) -> Value:
+    if not msg.HasField(name):
+        raise QueryError(f"{path}.{name} is missing")
+    return _read_value(getattr(msg, name), f"{path}.{name}")
+
+
+def _date_value(msg, name: str, path: str) -> dt.date | RelativeDay:
+    value = _value(msg, name, path)
+    if not isinstance(value, dt.date | RelativeDay):
+        raise QueryError(f"{path}.{name} must be a date or a relative day")
+    return value
+
+
+def _read_value(value: pb.Value, path: str) -> Value:
+    kind = value.WhichOneof("kind")
+    if kind == "text":
+        return value.text
+    if kind == "integer":
+        return value.integer
+    if kind == "decimal":
+        # The query language's own notation only: no exponents, no NaN, at most 38 digits.
+        if not DECIMAL.match(value.decimal):
+            raise QueryError(f"{path}.decimal {value.decimal[:40]!r} is not a decimal number like 12.50")
+        return Decimal(value.decimal)
+    if kind == "boolean":
+        return value.boolean
+    if kind == "date":
+        try:
+            return parse_day(value.date, f"{path}.date")
+        except InvalidInputError as err:
+            raise QueryError(str(err)) from None
+    if kind == "relative":
+        if value.relative.unit not in DATE_UNITS:
+            raise QueryError(f"{path}.relative.unit {value.relative.unit[:10]!r} is not one of d w m y")
+        return RelativeDay(value.relative.amount, value.relative.unit)
+    raise QueryError(f"{path} has no value; set one of text, integer, decimal, boolean, date, relative")
+
+
+# ── the query tree: core → wire ──────────────────────────────────────────────────────────────────────
+
+def node_to_expr(node: Node) -> pb.Expr:
+    """The structured form of a core tree (used to answer GetSegment)."""
+    if isinstance(node, All):
+        return pb.Expr(all=pb.Expr.All())
+    if isinstance(node, Not):
+        return pb.Expr(not_expr=pb.Expr.Not(operand=node_to_expr(node.operand)))
+    if isinstance(node, And):
+        return pb.Expr(and_expr=pb.Expr.And(operands=[node_to_expr(o) for o in node.operands]))
+    if isinstance(node, Or):
+        return pb.Expr(or_expr=pb.Expr.Or(operands=[node_to_expr(o) for o in node.operands]))
+    if isinstance(node, Compare):
+        return pb.Expr(compare=pb.Expr.Compare(field=node.field, op=node.op, value=value_to_pb(node.value)))
+    if isinstance(node, Between):
+        return pb.Expr(between=pb.Expr.Between(field=node.field, low=value_to_pb(node.low),
+                                               high=value_to_pb(node.high)))
+    if isinstance(node, In):
+        return pb.Expr(in_expr=pb.Expr.In(field=node.field, values=[value_to_pb(v) for v in node.values]))
+    if isinstance(node, IsNull):
+        return pb.Expr(is_null=pb.Expr.IsNull(field=node.field))
+    if isinstance(node, Contains):
+        return pb.Expr(contains=pb.Expr.Contains(field=node.field, value=node.value))
+    if isinstance(node, Anniversary):
+        return pb.Expr(anniversary=pb.Expr.Anniversary(field=node.field, start=value_to_pb(node.start),
+                                                       end=value_to_pb(node.end)))
+    if isinstance(node, InSegment):
+        return pb.Expr(in_segment=pb.Expr.InSegment(name=node.name))
+    if isinstance(node, InList):
+        return pb.Expr(in_list=pb.Expr.InList(name=node.name))
+    if isinstance(node, Matches):
+        return pb.Expr(matches=pb.Expr.Matches(params=[param_to_pb(p) for p in node.params]))
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def param_to_pb(param: Param) -> pb.MatchParam:
+    if isinstance(param, DimCompare):
+        return pb.MatchParam(dim_compare=pb.MatchParam.DimCompare(dim=param.dim, op=param.op, value=param.value))
+    if isinstance(param, DimIn):
+        return pb.MatchParam(dim_in=pb.MatchParam.DimIn(dim=param.dim, values=param.values,
+                                                        negated=param.negated))
+    if isinstance(param, DimIsNull):
+        return pb.MatchParam(dim_is_null=pb.MatchParam.DimIsNull(dim=param.dim, negated=param.negated))
+    if isinstance(param, DateCompare):
+        return pb.MatchParam(date_compare=pb.MatchParam.DateCompare(op=param.op, value=value_to_pb(param.value)))
+    if isinstance(param, DateBetween):
+        return pb.MatchParam(date_between=pb.MatchParam.DateBetween(low=value_to_pb(param.low),
+                                                                    high=value_to_pb(param.high)))
+    if isinstance(param, MeasureCompare):
+        return pb.MatchParam(measure_compare=pb.MatchParam.MeasureCompare(
+            measure=param.measure, op=param.op, value=value_to_pb(param.value)))
+    raise TypeError(f"not a MATCHES parameter: {param!r}")
+
+
+def value_to_pb(value: object) -> pb.Value:
+    """A core value as a wire Value (bool before int: a bool is an int in Python).
+
+    >>> value_to_pb(Decimal("12.50"))
+    decimal: "12.50"
+    <BLANKLINE>
+    """
+    if isinstance(value, bool):
+        return pb.Value(boolean=value)
+    if isinstance(value, str):
+        return pb.Value(text=value)
+    if isinstance(value, int):
+        return pb.Value(integer=value)
+    if isinstance(value, Decimal):
+        return pb.Value(decimal=format(value, "f"))
+    if isinstance(value, RelativeDay):
+        return pb.Value(relative=pb.RelativeDay(amount=value.amount, unit=value.unit))
+    if isinstance(value, dt.date):
+        return pb.Value(date=value.isoformat())
+    raise TypeError(f"not a query value: {value!r}")
+
+
+# ── rows and CSV chunks ──────────────────────────────────────────────────────────────────────────────
+
+@dataclass
+class Rows:
+    """Rows given as maps (field → CSV text), each with its row number."""
+
+    rows: list[dict[str, str]]
+    numbers: list[int]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def halves(self) -> tuple[Rows, Rows]:
+        middle = len(self) // 2
+        return (Rows(self.rows[:middle], self.numbers[:middle]), Rows(self.rows[middle:], self.numbers[middle:]))
+
+
+@dataclass
+class Columns:
+    """Rows given as columns (name → CSV text per row), for the core's fast columnar path."""
+
+    columns: dict[str, list[str]]
+    numbers: list[int]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def halves(self) -> tuple[Columns, Columns]:
+        middle = len(self) // 2
+        return (Columns({k: v[:middle] for k, v in self.columns.items()}, self.numbers[:middle]),
+                Columns({k: v[middle:] for k, v in self.columns.items()}, self.numbers[middle:]))
+
+
+@dataclass
+class Batch:
+    """One ingest message ready for the core, with the rows already known to be bad (row number, message)."""
+
+    parts: list[Rows | Columns]
+    rejected: list[tuple[int, str]]
+
+    @property
+    def received(self) -> int:
+        return sum(len(p) for p in self.parts) + len(self.rejected)
+
+
+def read_batch(batch: pb.ProfileBatch | pb.PurchaseBatch, next_number: int) -> Batch:
+    """The rows of a ProfileBatch/PurchaseBatch; rows without a number are numbered from `next_number`.
+
+    >>> b = read_batch(pb.PurchaseBatch(csv=pb.CsvChunk(header=["customer", "amount"], first_line=2,
+    ...                                                 data=b"c1,10\\nc2\\nc3,1.5\\n")), 1)
+    >>> b.parts[0].columns, b.parts[0].numbers, b.rejected
+    ({'customer': ['c1', 'c3'], 'amount': ['10', '1.5']}, [2, 4], [(3, '1 cell, the header has 2')])
+    """
+    parts: list[Rows | Columns] = []
+    rejected: list[tuple[int, str]] = []
+    if batch.rows:
+        rows = Rows([], [])
+        for offset, row in enumerate(batch.rows):
+            rows.rows.append(dict(row.cells))
+            rows.numbers.append(row.row_number or next_number + offset)
+        parts.append(rows)
+    if batch.HasField("csv"):
+        columns = _csv_columns(batch.csv, rejected)
+        if columns is not None:
+            parts.append(columns)
+    return Batch(parts, rejected)
+
+
+def _csv_columns(chunk: pb.CsvChunk, rejected: list[tuple[int, str]]) -> Columns | None:
+    header = list(chunk.header)
+    if not header:
+        raise InvalidInputError("CSV chunk without a header")
+    if len(set(header)) != len(header):
+        raise InvalidInputError(f"CSV header names a column twice: {', '.join(header)}")
+    first = chunk.first_line or 1
+    try:
+        text = chunk.data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _utf8_lines(chunk.data, first, rejected)
+    if '"' not in text:
+        return _plain_columns(text, header, first, rejected)
+    records, numbers = _records(text, first, rejected)
+    width = len(header)
+    good: list[list[str]] = []
+    good_numbers: list[int] = []
+    for cells, number in zip(records, numbers):
+        if len(cells) == width:
+            good.append(cells)
+            good_numbers.append(number)
+        elif cells:  # a blank line is no row at all
+            rejected.append((number, _width_problem(len(cells), width)))
+    if not good:
+        return None
+    return Columns({name: list(column) for name, column in zip(header, zip(*good))}, good_numbers)
+
+
+def _utf8_lines(data: bytes, first: int, rejected: list[tuple[int, str]]) -> str:
+    """The chunk as text with every line that is not UTF-8 rejected and blanked (the line count stays)."""
+    lines = data.split(b"\n")
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            rejected.append((first + i, f"not UTF-8 text (byte {err.start + 1} of the line); save the file as UTF-8"))
+            lines[i] = b""
+    return b"\n".join(lines).decode("utf-8")
+
+
+def _width_problem(cells: int, width: int) -> str:
+    return f"{cells} cell{'s' * (cells != 1)}, the header has {width}"
+
+
+def _plain_columns(text: str, header: list[str], first: int, rejected: list[tuple[int, str]]) -> Columns | None:
+    # Without a quote, CSV is lines of comma-separated cells: split the whole chunk at once and slice the
+    # columns out of one flat list, about three times faster than the csv module.
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if "\r" in text:
+        lines = [line.removesuffix("\r") for line in lines]
+    width = len(header)
+    commas = width - 1
+    numbers = list(range(first, first + len(lines)))
+    bad = [i for i, line in enumerate(lines) if line.count(",") != commas]
+    if bad:
+        for i in bad:
+            if lines[i]:  # a blank line is no row at all
+                rejected.append((first + i, _width_problem(lines[i].count(",") + 1, width)))
+        skip = set(bad)
+        lines = [line for i, line in enumerate(lines) if i not in skip]
+        numbers = [n for i, n in enumerate(numbers) if i not in skip]
+    if not lines:
+        return None
+    cells = ",".join(lines).split(",")
+    return Columns({name: cells[i::width] for i, name in enumerate(header)}, numbers)
+
+
+def _records(text: str, first: int, rejected: list[tuple[int, str]]) -> tuple[list[list[str]], list[int]]:
+    # Fast path: one record per line (no quoted newlines), so record i is on line first + i.
+    lines = text.count("\n") + (not text.endswith("\n") and bool(text))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        records = []
+    if len(records) == lines:
+        return records, list(range(first, first + lines))
+    # Slow path: follow the reader's line counter; a broken record is rejected and reading goes on.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records, numbers = [], []
+    start = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            rejected.append((first + start, f"malformed CSV: {err}"))
+            start = reader.line_num
+            continue
+        records.append(cells)
+        numbers.append(first + start)
+        start = reader.line_num
+    return records, numbers

@@ -1,0 +1,338 @@
+"""The SegmentService servicer: each RPC converts its request, makes one core call and converts the result.
+
+The servicer keeps no state of its own: the indexes live in the Catalog it is given. That is the seam for
+persistence: a later Store with the Catalog's methods (create_index, drop_index, get, names) can take its place
+and log every change before it is applied. Concurrency is the core's: every Index method holds the index lock,
+so a reader never sees half a batch. Errors are raised as bitseg errors and turned into status codes by the one
+table in `server.errors`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+
+from bitseg import Catalog, Index
+from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.query.expressions import InSegment, Node
+from bitseg.query.parser import parse
+from bitseg.schema import BUILTIN_FIELDS
+from bitseg.server.convert import (
+    Columns,
+    Rows,
+    check_name,
+    check_query_text,
+    expr_to_node,
+    node_to_expr,
+    optional_day,
+    parse_day,
+    read_batch,
+)
+from bitseg.server.errors import DeadlineExceeded, status_of
+from bitseg.v1 import segments_pb2 as pb
+from bitseg.v1 import segments_pb2_grpc as pb_grpc
+
+DEFAULT_CHUNK = 10_000
+MAX_CHUNK = 1_000_000
+MAX_REPORTED_REJECTS = 1_000
+MAX_DAY_RANGE = 3660   # BuyersPerDay: ten years of days
+
+KINDS = {pb.SEGMENT_KIND_UNSPECIFIED: "standard", pb.STANDARD: "standard", pb.TRIGGER: "trigger", pb.HOT: "hot"}
+KIND_VALUES = {"standard": pb.STANDARD, "trigger": pb.TRIGGER, "hot": pb.HOT}
+PERSISTENCE_MISSING = ("persistence is not built yet in this server version: snapshots, segment history and "
+                       "trigger changes arrive with the write-ahead log")
+Selection = str | Node
+
+
+class SegmentService(pb_grpc.SegmentServiceServicer):
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
+
+    def _index(self, name: str, context: grpc.ServicerContext) -> Index:
+        check_name(name, "index name")
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded("the call's deadline passed before it could start")
+        return self.catalog.get(name)
+
+    @classmethod
+    def _selection(cls, index: Index, request: Any, oneof: str = "selection") -> Selection:
+        selection = cls._optional_selection(index, request, oneof)
+        if selection is None:
+            raise InvalidInputError("no selection: set query, expr or segment")
+        return selection
+
+    @staticmethod
+    def _optional_selection(index: Index, request: Any, oneof: str = "selection") -> Selection | None:
+        kind = request.WhichOneof(oneof)
+        if kind == "query":
+            return check_query_text(request.query, index.limits)
+        if kind == "expr":
+            return expr_to_node(request.expr, index.limits)
+        if kind == "segment":
+            index.get_segment(check_name(request.segment, "segment name"))  # NOT_FOUND, not a query error
+            return InSegment(request.segment)
+        return None
+
+    @staticmethod
+    def _segment(segment: Any) -> pb.Segment:
+        return pb.Segment(name=segment.name, query=segment.query, expr=node_to_expr(parse(segment.query)),
+                          kind=KIND_VALUES.get(segment.kind, pb.STANDARD), description=segment.description)
+
+    @staticmethod
+    def _info(name: str, index: Index, detail: bool) -> pb.IndexInfo:
+        schema = index.schema
+        fields = [pb.FieldInfo(name=n, type=t.value) for n, t in schema.profile.items()]
+        fields += [pb.FieldInfo(name=n, type=t.value, builtin=True) for n, t in BUILTIN_FIELDS.items()]
+        info = pb.IndexInfo(name=name, schema_toml=schema.to_toml(), timezone=schema.timezone,
+                            customer_count=index.customer_count, line_count=index.line_count, fields=fields,
+                            dimensions=schema.dimensions)
+        if detail:
+            info.segments.extend(s.name for s in index.list_segments())
+            info.lists.extend(index.list_names())
+        return info
+
+    # ── index lifecycle ──────────────────────────────────────────────────────────────────────────────
+
+    def CreateIndex(self, request: pb.CreateIndexRequest, context: grpc.ServicerContext) -> pb.CreateIndexResponse:
+        name = check_name(request.index, "index name")
+        index = self.catalog.create_index(name, request.schema_toml)
+        return pb.CreateIndexResponse(info=self._info(name, index, detail=True))
+
+    def DropIndex(self, request: pb.DropIndexRequest, context: grpc.ServicerContext) -> pb.DropIndexResponse:
+        self.catalog.drop_index(check_name(request.index, "index name"))
+        return pb.DropIndexResponse()
+
+    def ListIndexes(self, request: pb.ListIndexesRequest, context: grpc.ServicerContext) -> pb.ListIndexesResponse:
+        infos = []
+        for name in self.catalog.names():
+            try:
+                infos.append(self._info(name, self.catalog.get(name), detail=False))
+            except NotFoundError:
+                continue  # dropped while we were listing
+        return pb.ListIndexesResponse(indexes=infos)
+
+    def GetIndex(self, request: pb.GetIndexRequest, context: grpc.ServicerContext) -> pb.GetIndexResponse:
+        return pb.GetIndexResponse(info=self._info(request.index, self._index(request.index, context), detail=True))
+
+    # ── ingest ───────────────────────────────────────────────────────────────────────────────────────
+
+    def UpsertProfiles(self, request_iterator: Iterator[pb.ProfileBatch],
+                       context: grpc.ServicerContext) -> pb.UpsertProfilesResponse:
+        summary = self._ingest(request_iterator, context, "upsert_profiles", "upsert_profile_columns")
+        return pb.UpsertProfilesResponse(summary=summary)
+
+    def AddPurchases(self, request_iterator: Iterator[pb.PurchaseBatch],
+                     context: grpc.ServicerContext) -> pb.AddPurchasesResponse:
+        summary = self._ingest(request_iterator, context, "add_purchases", "add_purchase_columns")
+        return pb.AddPurchasesResponse(summary=summary)
+
+    def _ingest(self, batches: Iterator[Any], context: grpc.ServicerContext, rows_method: str,
+                columns_method: str) -> pb.IngestSummary:
+        summary = pb.IngestSummary()
+        index: Index | None = None
+        next_number = 1
+        for message in batches:
+            if index is None:
+                if not message.index:
+                    raise InvalidInputError("the first batch of a stream must name the index")
+                index = self._index(message.index, context)
+            elif message.index and message.index != index.name:
+                raise InvalidInputError(f"batch {summary.batches + 1} names index {message.index!r}, "
+                                        f"the stream started with {index.name!r}")
+            batch = read_batch(message, next_number)  # CSV is parsed here, outside the index lock
+            next_number += len(message.rows)
+            rejected = list(batch.rejected)
+            for part in batch.parts:
+                method = getattr(index, columns_method if isinstance(part, Columns) else rows_method)
+                _apply(method, part, rejected)
+            summary.batches += 1
+            summary.rows_received += batch.received
+            summary.rows_rejected += len(rejected)
+            room = MAX_REPORTED_REJECTS - len(summary.rejected)
+            for number, reason in sorted(rejected)[:max(room, 0)]:
+                summary.rejected.add(row_number=number, message=reason)
+        summary.rows_accepted = summary.rows_received - summary.rows_rejected
+        if index is not None:
+            summary.customer_count, summary.line_count = index.customer_count, index.line_count
+        return summary
+
+    def DeleteCustomers(self, request: pb.DeleteCustomersRequest,
+                        context: grpc.ServicerContext) -> pb.DeleteCustomersResponse:
+        index = self._index(request.index, context)
+        return pb.DeleteCustomersResponse(deleted=index.delete_customers(list(request.customer_ids)))
+
+    # ── counting and membership ──────────────────────────────────────────────────────────────────────
+
+    def Count(self, request: pb.CountRequest, context: grpc.ServicerContext) -> pb.CountResponse:
+        index = self._index(request.index, context)
+        return pb.CountResponse(count=index.count(self._selection(index, request),
+                                                  as_of=optional_day(request.as_of)))
+
+    def CountBatch(self, request: pb.CountBatchRequest, context: grpc.ServicerContext) -> pb.CountBatchResponse:
+        index = self._index(request.index, context)
+        as_of = optional_day(request.as_of)
+        results = []
+        with index.lock:  # every count sees the same state of the index
+            for selection in request.queries:
+                try:
+                    count = index.count(self._selection(index, selection, "kind"), as_of=as_of)
+                    results.append(pb.CountResult(count=count))
+                except Exception as err:  # noqa: BLE001 - each result carries its own status
+                    code, message = status_of(err)
+                    results.append(pb.CountResult(error=message, code=code.name))
+        return pb.CountBatchResponse(results=results)
+
+    def StreamMembers(self, request: pb.StreamMembersRequest,
+                      context: grpc.ServicerContext) -> Iterator[pb.MemberChunk]:
+        if not 0 <= request.chunk_size <= MAX_CHUNK:
+            raise InvalidInputError(f"chunk_size {request.chunk_size} is out of range: 0 (the default, "
+                                    f"{DEFAULT_CHUNK:,}) to {MAX_CHUNK:,}")
+        if request.limit < 0:
+            raise InvalidInputError(f"limit {request.limit} is negative; 0 means no limit")
+        index = self._index(request.index, context)
+        # The core evaluates the members and looks up their ids under its lock, then hands out slices:
+        # a slow reader never holds up an import, and the stream is one consistent state.
+        chunks = index.iter_member_chunks(self._selection(index, request), as_of=optional_day(request.as_of),
+                                          after=request.after or None, limit=request.limit or None,
+                                          chunk_size=request.chunk_size or DEFAULT_CHUNK)
+        for chunk in chunks:
+            if not context.is_active():
+                return
+            yield pb.MemberChunk(customer_ids=chunk)
+
+    def CheckMembership(self, request: pb.CheckMembershipRequest,
+                        context: grpc.ServicerContext) -> pb.CheckMembershipResponse:
+        segments = [check_name(s, "segment name") for s in request.segments]
+        index = self._index(request.index, context)
+        return pb.CheckMembershipResponse(is_member=index.check_membership(
+            request.customer_id, segments, as_of=optional_day(request.as_of)))
+
+    def CustomerSegments(self, request: pb.CustomerSegmentsRequest,
+                         context: grpc.ServicerContext) -> pb.CustomerSegmentsResponse:
+        index = self._index(request.index, context)
+        return pb.CustomerSegmentsResponse(segments=index.customer_segments(
+            request.customer_id, as_of=optional_day(request.as_of)))
+
+    # ── saved segments ───────────────────────────────────────────────────────────────────────────────
+
+    def SaveSegment(self, request: pb.SaveSegmentRequest, context: grpc.ServicerContext) -> pb.SaveSegmentResponse:
+        name = check_name(request.name, "segment name")
+        if request.kind not in KINDS:
+            raise InvalidInputError(f"unknown segment kind {request.kind}")
+        index = self._index(request.index, context)
+        definition = request.WhichOneof("definition")
+        if definition == "query":
+            query: Selection = check_query_text(request.query, index.limits)
+        elif definition == "expr":
+            query = expr_to_node(request.expr, index.limits)
+        else:
+            raise InvalidInputError("a segment needs a definition: set query or expr")
+        segment = index.save_segment(name, query, kind=KINDS[request.kind], description=request.description)
+        return pb.SaveSegmentResponse(segment=self._segment(segment))
+
+    def GetSegment(self, request: pb.GetSegmentRequest, context: grpc.ServicerContext) -> pb.GetSegmentResponse:
+        name = check_name(request.name, "segment name")
+        index = self._index(request.index, context)
+        return pb.GetSegmentResponse(segment=self._segment(index.get_segment(name)))
+
+    def ListSegments(self, request: pb.ListSegmentsRequest,
+                     context: grpc.ServicerContext) -> pb.ListSegmentsResponse:
+        index = self._index(request.index, context)
+        return pb.ListSegmentsResponse(segments=[self._segment(s) for s in index.list_segments()])
+
+    def DeleteSegment(self, request: pb.DeleteSegmentRequest,
+                      context: grpc.ServicerContext) -> pb.DeleteSegmentResponse:
+        name = check_name(request.name, "segment name")
+        self._index(request.index, context).delete_segment(name)
+        return pb.DeleteSegmentResponse()
+
+    # ── static lists ─────────────────────────────────────────────────────────────────────────────────
+
+    def UpdateList(self, request: pb.UpdateListRequest, context: grpc.ServicerContext) -> pb.UpdateListResponse:
+        name = check_name(request.name, "list name")
+        index = self._index(request.index, context)
+        size = index.update_list(name, add=list(request.add), remove=list(request.remove),
+                                 replace=list(request.replace_with) if request.replace else None)
+        return pb.UpdateListResponse(size=size)
+
+    def GetList(self, request: pb.GetListRequest, context: grpc.ServicerContext) -> pb.GetListResponse:
+        name = check_name(request.name, "list name")
+        members = self._index(request.index, context).get_list(name)
+        return pb.GetListResponse(customer_ids=members, size=len(members))
+
+    # ── tierings ─────────────────────────────────────────────────────────────────────────────────────
+
+    def SaveTiering(self, request: pb.SaveTieringRequest, context: grpc.ServicerContext) -> pb.SaveTieringResponse:
+        name = check_name(request.name, "tiering name")
+        index = self._index(request.index, context)
+        tiers = [(tier.name, self._selection(index, tier.selection, "kind")) for tier in request.tiers]
+        index.save_tiering(name, tiers, default=request.default_tier)
+        return pb.SaveTieringResponse()
+
+    def CountTiers(self, request: pb.CountTiersRequest, context: grpc.ServicerContext) -> pb.CountTiersResponse:
+        name = check_name(request.name, "tiering name")
+        counts = self._index(request.index, context).count_tiers(name, as_of=optional_day(request.as_of))
+        return pb.CountTiersResponse(tiers=[pb.TierCount(tier=t, count=c) for t, c in counts])
+
+    # ── statistics ───────────────────────────────────────────────────────────────────────────────────
+
+    def GetStats(self, request: pb.GetStatsRequest, context: grpc.ServicerContext) -> pb.GetStatsResponse:
+        index = self._index(request.index, context)
+        stats = index.stats(self._selection(index, request), as_of=optional_day(request.as_of))
+        return pb.GetStatsResponse(count=stats.count, members=_group(stats.members), rest=_group(stats.rest))
+
+    def Breakdown(self, request: pb.BreakdownRequest, context: grpc.ServicerContext) -> pb.BreakdownResponse:
+        if request.top < 0:
+            raise InvalidInputError(f"top {request.top} is negative; 0 means the default of 10")
+        index = self._index(request.index, context)
+        rows = index.breakdown(self._selection(index, request), request.field, top=request.top or 10,
+                               as_of=optional_day(request.as_of))
+        return pb.BreakdownResponse(values=[pb.ValueCount(value=v or "", count=c) for v, c in rows])
+
+    def BuyersPerDay(self, request: pb.BuyersPerDayRequest,
+                     context: grpc.ServicerContext) -> pb.BuyersPerDayResponse:
+        start, end = parse_day(request.start, "start"), parse_day(request.end, "end")
+        index = self._index(request.index, context)
+        rows = index.buyers_per_day(start, end, query=self._optional_selection(index, request),
+                                    as_of=optional_day(request.as_of))
+        return pb.BuyersPerDayResponse(days=[pb.DayCount(day=d.isoformat(), count=c) for d, c in rows])
+
+    # ── history and persistence: the seam for the persistence issue ──────────────────────────────────
+
+    def GetHistory(self, request: pb.GetHistoryRequest, context: grpc.ServicerContext) -> pb.GetHistoryResponse:
+        raise NotImplementedError(PERSISTENCE_MISSING)
+
+    def StreamChanges(self, request: pb.StreamChangesRequest,
+                      context: grpc.ServicerContext) -> Iterator[pb.ChangeChunk]:
+        raise NotImplementedError(PERSISTENCE_MISSING)
+
+    def CreateSnapshot(self, request: pb.CreateSnapshotRequest,
+                       context: grpc.ServicerContext) -> pb.CreateSnapshotResponse:
+        raise NotImplementedError(PERSISTENCE_MISSING)
+
+    def ListSnapshots(self, request: pb.ListSnapshotsRequest,
+                      context: grpc.ServicerContext) -> pb.ListSnapshotsResponse:
+        raise NotImplementedError(PERSISTENCE_MISSING)
+
+
+_ROW_PREFIX = re.compile(r"row -?\d+: ")
+
+
+def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> None:
+    """One core call for one part of a batch; bad rows are set aside with their number, the others go in."""
+    rejects: list[tuple[int, str]] = []
+    method(part.columns if isinstance(part, Columns) else part.rows, rejects=rejects, first_row=0)
+    for position, message in rejects:
+        rejected.append((part.numbers[position], _ROW_PREFIX.sub("", message, count=1)))
+
+
+def _group(group: Any) -> pb.GroupStats:
+    return pb.GroupStats(customers=group.customers, orders=group.orders, revenue=str(group.revenue),
+                         average_order_value=str(group.average_order_value), average_clv=str(group.average_clv),
+                         presence_share=dict(group.presence))

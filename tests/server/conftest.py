@@ -1,0 +1,43 @@
+"""Fixtures for server tests: real servers on port 0, real channels, small indexes built through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from bitseg.server.app import Server, ServerConfig, start
+from bitseg.v1 import segments_pb2_grpc as pb_grpc
+
+from .shop import load_shop
+
+
+def channel_for(server: Server) -> grpc.Channel:
+    return grpc.insecure_channel(f"127.0.0.1:{server.port}",
+                                 options=[("grpc.max_receive_message_length", 64 << 20),
+                                          ("grpc.max_send_message_length", 64 << 20)])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = start(ServerConfig(port=0))
+    yield running
+    running.stop(grace=0)
+
+
+@pytest.fixture(scope="module")
+def channel(server: Server) -> Iterator[grpc.Channel]:
+    with channel_for(server) as ch:
+        yield ch
+
+
+@pytest.fixture(scope="module")
+def stub(channel: grpc.Channel) -> pb_grpc.SegmentServiceStub:
+    return pb_grpc.SegmentServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def shop(stub: pb_grpc.SegmentServiceStub) -> str:
+    load_shop(stub)
+    return "shop"
