@@ -22,7 +22,7 @@ from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.bitmaps import from_sorted, to_mask
 from bitseg.index.executor import Executor
 from bitseg.index.fields import Field, NumberField, TagsField, ValueField, make_field
-from bitseg.index.lines import LineStore
+from bitseg.index.lines import Dictionary, LineStore
 from bitseg.index.translate import Translator
 from bitseg.index.values import DECIMAL_SCALE, day_date, day_number, parse_date
 from bitseg.index.views import ANY, TimeView, TimeViews
@@ -37,6 +37,7 @@ from bitseg.schema import FieldType, Schema
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 SEGMENT_KINDS = ("standard", "trigger", "hot")
 _NO_DAY = np.iinfo(np.int64).max
+_PARSED_MAX = 4096
 
 
 def check_name(name: str, what: str) -> str:
@@ -119,6 +120,7 @@ class Index:
         self.version = 0  # counts writes; cached segment bitmaps are valid for one version
         self._cache: dict[tuple[str, dt.date], BitMap] = {}
         self._cache_version = -1
+        self._parsed: dict[str, Node] = {}  # query text → checked tree: a segment editor asks the same often
 
     @classmethod
     def from_toml(cls, text: str, name: str = "default") -> Index:
@@ -297,7 +299,13 @@ class Index:
             return check(query, self.schema, text), text
         if not isinstance(query, str):
             raise InvalidInputError(f"a query is text or a tree, not {type(query).__name__}")
-        return check(parse(query, self.limits), self.schema, query), query
+        tree = self._parsed.get(query)
+        if tree is None:
+            tree = check(parse(query, self.limits), self.schema, query)
+            if len(self._parsed) >= _PARSED_MAX:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[query] = tree
+        return tree, query
 
     def as_of(self, as_of: dt.date | str | None) -> dt.date:
         if as_of is None or as_of == "":
@@ -618,8 +626,11 @@ class Index:
         for dim, values in state["dictionaries"].items():
             lines.dictionaries[dim].values = list(values)
             lines.dictionaries[dim].codes.update(zip(values, range(len(values))))
-        lines.orders.values = list(state["orders"])
-        lines.orders.codes.update(zip(lines.orders.values, range(len(lines.orders.values))))
+        if isinstance(state["orders"], Dictionary):  # millions of order ids: the caller may build it lazily
+            lines.orders = state["orders"]
+        else:
+            lines.orders.values = list(state["orders"])
+            lines.orders.codes.update(zip(lines.orders.values, range(len(lines.orders.values))))
         saved_lines = state["lines"]
         lines.size = len(saved_lines["column"])
         lines._columns = {column: np.require(saved_lines[column], dtype=array.dtype, requirements=["C", "W"])

@@ -31,6 +31,7 @@ from bitseg.schema import FieldType
 if TYPE_CHECKING:
     from bitseg.index.core import Index
 
+_LITERAL_BOUND = 1 << 64
 _VIEW_CODES_MAX = 256  # past this many values, one pass over the lines beats a union of views
 
 
@@ -82,8 +83,8 @@ class Executor:
         if kind is FieldType.DATE:
             return day_number(self.day(value, node))  # type: ignore[arg-type]
         if kind is FieldType.DECIMAL:
-            return Decimal(value) * DECIMAL_SCALE  # type: ignore[arg-type]
-        return value
+            return _bounded(Decimal(value)) * DECIMAL_SCALE  # type: ignore[arg-type]
+        return _bounded(value) if kind is FieldType.INT else value
 
     def day(self, value: dt.date | RelativeDay, node: Node | Param) -> dt.date:
         try:
@@ -239,7 +240,7 @@ class Executor:
         keep = np.ones(size, dtype=bool)
         for measure in node.measures:
             values = self._measure(measure.measure, lines, mask, purchase, size)
-            threshold = Decimal(measure.value) * (DECIMAL_SCALE if measure.measure == "sum_amount" else 1)
+            threshold = _bounded(Decimal(measure.value)) * (DECIMAL_SCALE if measure.measure == "sum_amount" else 1)
             matched = compare(values, measure.op, threshold)
             if matched is None:
                 return BitMap()
@@ -257,6 +258,11 @@ class Executor:
         other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + (1 << 20)
         pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
         return np.bincount(np.unique(pairs) >> 32, minlength=size)
+
+
+def _bounded(value):
+    """A literal clamped far beyond any stored number, so scaling it neither overflows nor takes long."""
+    return max(-_LITERAL_BOUND, min(_LITERAL_BOUND, value))
 
 
 def _leap(year: int) -> bool:

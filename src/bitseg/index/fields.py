@@ -189,7 +189,7 @@ class NumberField(Field):
         return from_mask(low_mask & high_mask) & self.present
 
     def select_in(self, thresholds: Iterable[int | Decimal], size: int) -> BitMap:
-        exact = [int(t) for t in thresholds if t == int(t) and abs(t) < _INT64_BOUND]
+        exact = [int(t) for t in thresholds if abs(t) < _INT64_BOUND and t == int(t)]
         return from_mask(np.isin(self.values[:size], exact)) & self.present
 
     def erase(self, gone: BitMap) -> None:
@@ -204,6 +204,8 @@ def compare(values: np.ndarray, op: str, threshold: int | Decimal) -> np.ndarray
     >>> compare(np.array([1, 2, 3]), ">", Decimal("1.5")).tolist()
     [False, True, True]
     """
+    if abs(threshold) > _INT64_BOUND:  # beyond every stored value; int() of a huge Decimal would not return
+        threshold = _INT64_BOUND if threshold > 0 else -_INT64_BOUND
     if threshold != int(threshold):
         if op == "=":
             return None

@@ -58,13 +58,13 @@ class Batch:
     bad: dict[int, str] = field(default_factory=dict)
 
     def fail(self, position: int, name: str, problem: str) -> None:
-        self.bad.setdefault(position, f"row {self.first_row + position}: field {name!r}: {problem}")
+        self.bad.setdefault(position, f"field {name!r}: {problem}")
 
     def settle(self, rejects: list[tuple[int, str]] | None) -> np.ndarray:
-        """The mask of good rows; raises for the first bad one unless `rejects` collects them."""
+        """The mask of good rows; raises for the first bad one unless `rejects` collects (row, problem) pairs."""
         if self.bad and rejects is None:
             position = min(self.bad)
-            error = InvalidInputError(self.bad[position])
+            error = InvalidInputError(f"row {self.first_row + position}: {self.bad[position]}")
             error.row = self.first_row + position  # type: ignore[attr-defined]
             raise error
         good = np.ones(self.size, dtype=bool)
@@ -169,6 +169,10 @@ def quantities(values: Sequence | np.ndarray | None, size: int, batch: Batch) ->
         return np.ones(size, dtype=np.int64)
     if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
         return values.astype(np.int64)
+    try:  # digits in C; an empty or bad cell sends the batch down the cell-by-cell path
+        return np.array(values, dtype=np.int64)
+    except (ValueError, TypeError, OverflowError):
+        pass
     out = np.ones(size, dtype=np.int64)
     for position, value in enumerate(values):
         if value is ABSENT or is_null(value):

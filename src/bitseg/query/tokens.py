@@ -28,6 +28,9 @@ _PATTERN = re.compile(
 )
 
 
+_MAX_DIGITS = 40  # past any int64 or amount; keeps int() and Decimal cheap
+
+
 @dataclass(frozen=True)
 class Token:
     kind: str  # word, string, number, date, relative, op, end
@@ -47,6 +50,8 @@ def tokenize(text: str) -> list[Token]:
             raise QueryError(f"unexpected character {text[offset]!r}", text=text, offset=offset)
         kind = match.lastgroup
         raw = match.group()
+        if kind in ("number", "relative") and len(raw) > _MAX_DIGITS:
+            raise QueryError(f"number {raw[:12]}… has more than {_MAX_DIGITS} characters", text=text, offset=offset)
         if kind != "space":
             tokens.append(Token(kind, _value(kind, raw, text, offset), offset, raw))  # type: ignore[arg-type]
         offset = match.end()

@@ -9,7 +9,6 @@ table in `server.errors`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -321,15 +320,12 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         raise NotImplementedError(PERSISTENCE_MISSING)
 
 
-_ROW_PREFIX = re.compile(r"row -?\d+: ")
-
-
 def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> None:
     """One core call for one part of a batch; bad rows are set aside with their number, the others go in."""
     rejects: list[tuple[int, str]] = []
     method(part.columns if isinstance(part, Columns) else part.rows, rejects=rejects, first_row=0)
     for position, message in rejects:
-        rejected.append((part.numbers[position], _ROW_PREFIX.sub("", message, count=1)))
+        rejected.append((part.numbers[position], message))
 
 
 def _group(group: Any) -> pb.GroupStats:
