@@ -116,10 +116,14 @@ def days_from_times(values: Sequence | np.ndarray, zone: ZoneInfo, batch: Batch,
         return np.where(np.isnat(days), _EPOCH_DAY, days).astype(np.int64)
     values = list(values)
     days = np.zeros(len(values), dtype=np.int64)
-    simple = np.fromiter((type(v) is str and len(v) in (10, 16, 19) for v in values), bool, len(values))
+    try:  # all text: lengths in C
+        lengths = np.fromiter(map(str.__len__, values), np.int64, len(values))
+    except TypeError:
+        lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), np.int64, len(values))
+    simple = (lengths == 10) | (lengths == 16) | (lengths == 19)
     at = np.flatnonzero(simple)
     try:
-        text = np.array([values[i] for i in at.tolist()], dtype="U19")
+        text = np.array(values if len(at) == len(values) else [values[i] for i in at.tolist()], dtype="U19")
         text.astype("datetime64[s]")  # validates the time of day, too
         days[at] = text.astype("U10").astype("datetime64[D]").astype(np.int64)
     except ValueError:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import compress, repeat
+from operator import is_
 
 import numpy as np
 from pyroaring import BitMap
@@ -39,7 +41,7 @@ class Dictionary:
             found = list(map(self.codes.get, values))
             if None not in found:
                 return np.array(found, dtype=np.int32)
-            fresh = dict.fromkeys(v for v, code in zip(values, found) if code is None)
+            fresh = dict.fromkeys(compress(values, map(is_, found, repeat(None))))
             if all(isinstance(v, str) for v in fresh):
                 # new values in bulk: dict.update over a zip runs in C, a loop per value does not
                 self.codes.update(zip(fresh, range(len(self.values), len(self.values) + len(fresh))))
