@@ -120,6 +120,7 @@ class Index:
         self.version = 0  # counts writes; cached segment bitmaps are valid for one version
         self._cache: dict[tuple[str, dt.date], BitMap] = {}
         self._cache_version = -1
+        self._month_days: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
         self._parsed: dict[str, Node] = {}  # query text → checked tree: a segment editor asks the same often
 
     @classmethod
@@ -141,6 +142,18 @@ class Index:
 
     def field(self, name: str) -> Field:
         return self.fields.get(name) or self.builtins[name]
+
+    def month_days(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns with a value, month * 32 + day of each) for a date field; kept until the next write."""
+        found = self._month_days.get(name)
+        if found is None or found[0] != self.version:
+            field = self.field(name)
+            present = bitmap_columns(field.present)
+            days = field.values[present].astype("datetime64[D]")  # type: ignore[attr-defined]
+            months = days.astype("datetime64[M]")
+            month_day = (months.astype(np.int64) % 12 + 1) * 32 + (days - months).astype(np.int64) + 1
+            found = self._month_days[name] = (self.version, present, month_day)
+        return found[1], found[2]
 
     def today(self) -> dt.date:
         return dt.datetime.now(self.schema.zone).date()

@@ -15,7 +15,6 @@ import numpy as np
 from pyroaring import BitMap
 
 from bitseg.errors import NotFoundError, QueryError
-from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, compare
 from bitseg.index.lines import Dictionary
@@ -134,12 +133,7 @@ class Executor:
             wanted.add(day.month * 32 + day.day)
             if day.month == 2 and day.day == 28 and not _leap(day.year):
                 wanted.add(2 * 32 + 29)  # Feb 29 counts as Feb 28 in years without one
-        field = self.index.field(node.field)
-        assert isinstance(field, NumberField)
-        present = bitmap_columns(field.present)
-        days = field.values[present].astype("datetime64[D]")
-        months = days.astype("datetime64[M]")
-        month_day = (months.astype(np.int64) % 12 + 1) * 32 + (days - months).astype(np.int64) + 1
+        present, month_day = self.index.month_days(node.field)
         return from_sorted(present[np.isin(month_day, list(wanted))])
 
     # ── references ──
