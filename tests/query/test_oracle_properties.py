@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import random
 import re
 import sys
 import warnings
@@ -586,7 +587,7 @@ def assert_same_members(data, world: World, ctx: Context, index: bitseg.Index, o
         assert index.count(tree, as_of=as_of) == len(expected), "count(tree)" + show(world, tree, as_of, phase)
 
 
-@examples(100)
+@examples(150)
 @given(st.data())
 def test_engine_equals_oracle(data) -> None:
     world, ctx = data.draw(worlds_with_segments(), label="world")
@@ -613,6 +614,62 @@ def test_text_round_trip(data) -> None:
         assert parse(DSL_WORD.sub(lambda m: m.group(0).upper(), text)) == tree
 
 
+def larger_world(seed: int, base: dt.date) -> tuple[World, list[list[tuple[str, object]]]]:
+    """A few hundred customers and a few thousand lines from a seed, in batches that arrive out of day order."""
+    rng = random.Random(seed)
+    ids = [f"u{i}" for i in range(rng.randint(50, 250))]
+    world = World(as_of=base)
+    profiles = []
+    for customer in ids[: len(ids) * 4 // 5]:
+        row = {"customer": customer}
+        for name, pool in (("gender", KEYWORDS), ("tags", [(), ("vip",), ("app_user", "new"), TAGS]),
+                           ("member", [True, False]), ("email", ["x@example.com"]), ("points", INTS),
+                           ("credit", DECIMALS), ("birth_date", BIRTHDAYS + SPECIAL_DAYS)):
+            row[name] = None if rng.random() < 0.2 else rng.choice(pool)
+        profiles.append(row)
+    world.steps.append(("profiles", profiles))
+    batches = []
+    for number in range(rng.randint(2, 5)):
+        # Each batch covers its own stretch of days, not in day order: older history arrives late.
+        first, span = rng.randint(-800, 0), rng.choice([1, 30, 200, 800])
+        batch = []
+        for _ in range(rng.randint(100, 800)):
+            quantity = rng.choice((1, 1, 1, 2, 3, -1, -2))
+            customer = rng.choice(ids[len(ids) // 5:])
+            day = base + dt.timedelta(min(40, first + rng.randint(0, span)))
+            row = {"customer": customer, "day": day, "amount": rng.choice(AMOUNTS) * (1 if quantity > 0 else -1),
+                   "quantity": quantity, "order": rng.choice((None, f"{customer}-{rng.randint(0, 9)}"))}
+            for dim in SCHEMA.dimensions:
+                row[dim] = None if rng.random() < 0.2 else rng.choice(DIM_VALUES)
+            batch.append(row)
+        batches.append([("line_columns" if number % 2 else "lines", batch)])
+    world.day_pool = sorted({row["day"] for batch in batches for _, rows in batch for row in rows})
+    world.steps.append(("list", ("l1", set(rng.sample(ids, len(ids) // 3)))))
+    world.steps.append(("list", ("l2", set(rng.sample(ids, len(ids) // 10)))))
+    return world, batches
+
+
+@examples(25)
+@given(st.data())
+def test_engine_equals_oracle_on_larger_data(data) -> None:
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    base = data.draw(st.one_of(st.sampled_from(SPECIAL_DAYS), st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31))),
+                     label="base")
+    world, batches = larger_world(seed, base)
+    index, oracle = world.build()
+    ctx = Context(base, tuple(world.day_pool))
+    for batch in batches:  # query between batches: windows and views must follow the appends
+        apply(batch, index, oracle)
+        world.steps += batch
+        as_of = data.draw(evaluation_days(base), label="as_of")
+        tree = draw_tree(data.draw, Context(as_of, ctx.day_pool, ctx.segments, ctx.lists), max_leaves=4)
+        expected = oracle.members(tree, as_of)
+        got = index.members(to_text(tree), as_of=as_of)
+        assert set(got) == expected, (f"seed {seed} base {base}: extra {sorted(set(got) - expected)} "
+                                      f"missing {sorted(expected - set(got))}\nquery: {to_text(tree)}\nas_of: {as_of}")
+    assert_same_members(data, world, ctx, index, oracle, f"larger world, seed {seed}")
+
+
 @examples(40)
 @given(st.data())
 def test_count_all_and_negation_partition_the_index(data) -> None:
@@ -624,7 +681,7 @@ def test_count_all_and_negation_partition_the_index(data) -> None:
     assert index.count(tree, as_of=world.as_of) + index.count(Not(tree), as_of=world.as_of) == everyone
 
 
-@examples(40)
+@examples(50)
 @given(st.data())
 def test_tiers_stats_breakdown_buyers_equal_oracle(data) -> None:
     world, ctx = data.draw(worlds_with_segments(max_customers=10), label="world")
@@ -653,6 +710,26 @@ def test_tiers_stats_breakdown_buyers_equal_oracle(data) -> None:
     got_days = dict(index.buyers_per_day(start, end, query=to_text(tree), as_of=as_of))
     assert {d: n for d, n in got_days.items() if n} == {d: n for d, n in expected_days.items() if n}
     assert set(got_days) <= set(expected_days), "buyers_per_day returned a day outside the range"
+
+    # Which saved segments is each customer in (the app's question), and membership checks.
+    in_segment = {name: oracle.members(InSegment(name), as_of) for name in ctx.segments}
+    for customer in oracle.customers:
+        expected_names = [name for name in sorted(ctx.segments) if customer in in_segment[name]]
+        assert index.customer_segments(customer, as_of=as_of) == expected_names, customer
+        assert index.check_membership(customer, list(ctx.segments), as_of=as_of) == [
+            customer in in_segment[name] for name in ctx.segments], customer
+    assert index.check_membership("no-such-customer", list(ctx.segments), as_of=as_of) == [False] * 3
+
+    # Paging through members with `after` and `limit` gives the same ids in the same order.
+    everyone = index.members(to_text(tree), as_of=as_of)
+    paged, after = [], None
+    while True:
+        page = index.members(to_text(tree), as_of=as_of, after=after, limit=2)
+        if not page:
+            break
+        paged += page
+        after = page[-1]
+    assert paged == everyone
 
 
 def assert_breakdown(got_rows, expected, top: int) -> None:

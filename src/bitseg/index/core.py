@@ -591,6 +591,7 @@ class Index:
             "builtins": {name: field_state(f) for name, f in self.builtins.items()},
             "order_pairs": self.order_pairs,
             "lines": self.lines.arrays(),
+            "line_runs": list(self.lines.runs),  # end offsets of the day-sorted runs of lines
             "dictionaries": {dim: d.values for dim, d in self.lines.dictionaries.items()},
             "orders": self.lines.orders.values,
             "days": (self.views.first_day, self.views.last_day),
@@ -646,6 +647,7 @@ class Index:
             lines.orders.codes.update(zip(lines.orders.values, range(len(lines.orders.values))))
         saved_lines = state["lines"]
         lines.size = len(saved_lines["column"])
+        lines.runs = list(state["line_runs"])
         lines._columns = {column: np.require(saved_lines[column], dtype=array.dtype, requirements=["C", "W"])
                           for column, array in lines._columns.items()}
         index.views.first_day, index.views.last_day = state["days"]
