@@ -367,28 +367,58 @@ def cmd_delete_customers(args: argparse.Namespace) -> int:
 
 # ── verbs: history and persistence ───────────────────────────────────────────────────────────────────
 
+def _segment_argument(args: argparse.Namespace) -> str:
+    if args.segment_name and args.segment and args.segment_name != args.segment:
+        raise UsageError("give the segment once: SEGMENT or --segment NAME")
+    return _need(args.segment_name or args.segment, "a segment name (SEGMENT or --segment NAME)")
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from bitseg.v1 import segments_pb2 as pb
 
-    r = _client(args).call("GetHistory", pb.GetHistoryRequest(index=args.index, segment=args.segment,
+    segment = _segment_argument(args)
+    r = _client(args).call("GetHistory", pb.GetHistoryRequest(index=args.index, segment=segment,
                                                               start=args.start, end=args.end))
     rows = [{"day": h.day, "size": h.size, "entered": h.entered, "left": h.left} for h in r.rows]
+    if args.chart:
+        import datetime as dt
+
+        from bitseg.persistence import HistoryRow, history_chart
+
+        try:
+            history_chart([HistoryRow(dt.date.fromisoformat(h["day"]), h["size"], h["entered"], h["left"])
+                           for h in rows], args.chart, title=f"{args.index} / {segment}")
+        except ModuleNotFoundError:
+            raise InputError("--chart needs matplotlib: pip install 'bitseg[chart]'") from None
+        except OSError as err:
+            raise InputError(f"{args.chart}: {err.strerror or err}") from None
     _emit(args, rows, lambda: _table([["day", "size", "entered", "left"]]
-                                     + [[h["day"], h["size"], h["entered"], h["left"]] for h in rows]))
+                                     + [[h["day"], h["size"], h["entered"], h["left"]] for h in rows])
+          + (f"\nchart written to {args.chart}" if args.chart else ""))
     return EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
     from bitseg.v1 import segments_pb2 as pb
 
-    entered: list[str] = []
-    left: list[str] = []
-    for chunk in _client(args).stream("StreamChanges", pb.StreamChangesRequest(
-            index=args.index, segment=args.segment, since=args.since)):
-        entered += chunk.entered
-        left += chunk.left
-    _emit(args, {"entered": entered, "left": left},
-          lambda: "\n".join([f"+{i}" for i in entered] + [f"-{i}" for i in left]))
+    request = pb.StreamChangesRequest(index=args.index, segment=_segment_argument(args), since=args.since,
+                                      chunk_size=args.chunk_size)
+    stream = _client(args).stream("StreamChanges", request)
+    if args.json:
+        entered: list[str] = []
+        left: list[str] = []
+        for chunk in stream:
+            entered += chunk.entered
+            left += chunk.left
+        _emit(args, {"entered": entered, "left": left})
+        return EXIT_OK
+    out = sys.stdout
+    for chunk in stream:  # printed as they come: a trigger segment may change by millions
+        if chunk.entered:
+            out.write("".join(f"+{i}\n" for i in chunk.entered))
+        if chunk.left:
+            out.write("".join(f"-{i}\n" for i in chunk.left))
+    out.flush()
     return EXIT_OK
 
 
@@ -646,8 +676,8 @@ def load_demo(catalog: Any, size: str = "S", seed: int = 42) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bitseg import Catalog
-    from bitseg.server.app import ServerConfig, serve, setup_logging
+    from bitseg.errors import PersistenceError
+    from bitseg.server.app import ServerConfig, open_store, serve, setup_logging
 
     setup_logging(args.log_level)
     log = logging.getLogger("bitseg.server")
@@ -656,13 +686,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = ServerConfig(host=args.host, port=args.port, token=args.token or None,
                           tls_cert=Path(args.tls_cert).read_bytes() if args.tls_cert else None,
                           tls_key=Path(args.tls_key).read_bytes() if args.tls_key else None,
-                          max_workers=args.max_workers)
-    log.warning("persistence is not built yet: indexes live in memory only and are lost on exit",
-                extra={"data_dir": args.data_dir})
-    catalog = Catalog(config.limits)
-    if args.demo:
-        load_demo(catalog, args.demo_size)
-    serve(config, catalog, grace=args.grace)
+                          max_workers=args.max_workers, data_dir=args.data_dir)
+    try:
+        store = open_store(config)
+    except PersistenceError as err:
+        log.error("cannot open the data directory", extra={"data_dir": args.data_dir, "problem": str(err)})
+        print(f"bitseg serve: {err}", file=sys.stderr)
+        return EXIT_OTHER
+    try:
+        if args.demo and "demo" not in store.names():
+            try:
+                load_demo(store, args.demo_size)
+            except BaseException:
+                if "demo" in store.names():  # a half-loaded demo must not come back on the next start
+                    try:
+                        store.drop_index("demo")
+                    except Exception:  # the first error is the one to report
+                        log.exception("could not drop the half-loaded demo index")
+                raise
+            store.snapshot()  # a restart loads the snapshot instead of replaying millions of logged lines
+        serve(config, store, grace=args.grace)  # a clean stop closes the store after a last snapshot
+    except BaseException:
+        store.close(snapshot=False)  # no-op once closed; else what was acknowledged is in the log
+        raise
     return EXIT_OK
 
 
@@ -704,7 +750,8 @@ def build_parser() -> argparse.ArgumentParser:
     on_index.add_argument("--index", required=True, help="index name")
 
     p = verbs.add_parser("serve", parents=[common], help="run the server")
-    p.add_argument("--data-dir", default="./bitseg-data", help="data folder (persistence: a later version)")
+    p.add_argument("--data-dir", default=os.environ.get("BITSEG_DATA_DIR", "./bitseg-data"),
+                   help="the write-ahead log and snapshots (default $BITSEG_DATA_DIR or ./bitseg-data)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=50051)
     p.add_argument("--demo", action="store_true", help="create index 'demo' (generated fashion retailer)")
@@ -795,14 +842,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_delete_customers)
 
     p = verbs.add_parser("history", parents=[on_index], help="daily size history of a hot segment")
-    p.add_argument("--segment", required=True)
-    p.add_argument("--start", default="", metavar="DAY")
-    p.add_argument("--end", default="", metavar="DAY")
+    p.add_argument("segment_name", nargs="?", metavar="SEGMENT", help="a hot (or trigger) segment")
+    p.add_argument("--segment", help=argparse.SUPPRESS)  # the older spelling
+    p.add_argument("--start", default="", metavar="DAY", help="first day (default: the oldest recorded)")
+    p.add_argument("--end", default="", metavar="DAY", help="last day (default: the newest)")
+    p.add_argument("--chart", metavar="FILE.png", help="also draw the history into a PNG (needs bitseg[chart])")
     p.set_defaults(func=cmd_history)
 
-    p = verbs.add_parser("changes", parents=[on_index], help="who entered and left a trigger segment")
-    p.add_argument("--segment", required=True)
-    p.add_argument("--since", required=True, metavar="DAY")
+    p = verbs.add_parser("changes", parents=[on_index], help="who entered (+id) and left (-id) a trigger segment")
+    p.add_argument("segment_name", nargs="?", metavar="SEGMENT", help="a trigger segment")
+    p.add_argument("--segment", help=argparse.SUPPRESS)  # the older spelling
+    p.add_argument("--since", required=True, metavar="DAY", help="a daily snapshot day, YYYY-MM-DD")
+    p.add_argument("--chunk-size", type=int, default=0, help="ids per message (0 = server default)")
     p.set_defaults(func=cmd_changes)
 
     p = verbs.add_parser("snapshot", parents=[client], help="write a snapshot now (or --list them)")

@@ -237,14 +237,21 @@ def maybe(strategy: st.SearchStrategy, null_weight: int = 1) -> st.SearchStrateg
 NEAR_OFFSETS = st.one_of(st.integers(-800, 40), st.integers(-40, 3), st.sampled_from((0, -1, -7, -30, -31)))
 
 
+CALENDAR_SHIFTS = st.one_of(st.tuples(st.integers(-26, 1), st.just("m")), st.tuples(st.integers(-3, 0), st.just("y")))
+
+
 @st.composite
 def near(draw, base: dt.date) -> dt.date:
-    """Days around `base`: mostly within two years before it, some right at it, some month and year ends."""
-    kind = draw(st.sampled_from(("offset", "offset", "offset", "month_end", "special")))
+    """Days around `base`: mostly within two years before it, some right at it, some at month and year ends,
+    some exactly whole calendar months or years from it (give or take a day), where -Nm and -Ny must be exact."""
+    kind = draw(st.sampled_from(("offset", "offset", "offset", "month_end", "calendar", "special")))
     if kind == "offset":
         return base + dt.timedelta(draw(NEAR_OFFSETS))
     if kind == "month_end":
         return resolve(RelativeDay(draw(st.integers(-24, 1)), "m"), base.replace(day=1)) - dt.timedelta(1)
+    if kind == "calendar":
+        amount, unit = draw(CALENDAR_SHIFTS)
+        return resolve(RelativeDay(amount, unit), base) + dt.timedelta(draw(st.sampled_from((-1, 0, 0, 1))))
     return draw(st.sampled_from(SPECIAL_DAYS))
 
 
@@ -280,7 +287,7 @@ LINE_COUNT = st.integers(1, 6)
 QUANTITIES = st.sampled_from((1, 1, 1, 2, 3, -1, -2))
 AMOUNT_VALUES = st.sampled_from(AMOUNTS)
 SIGNS = st.sampled_from((1, 1, 1, 1, -1))  # now and then an amount against the quantity's sign
-ORDER_NUMBERS = st.sampled_from((None, 1, 2, 3, SHARED_ORDER))
+ORDER_NUMBERS = st.sampled_from((None, 1, 1, 2, 3, SHARED_ORDER))  # several lines per order, often
 DIMENSION_VALUES = maybe(st.sampled_from(DIM_VALUES))
 
 
@@ -420,7 +427,11 @@ def date_values(draw) -> object:
         return day
     if kind == "beside":
         return day + dt.timedelta(draw(st.sampled_from((-1, 1))))
-    return RelativeDay((day - ctx.as_of).days, "d")  # a relative day landing exactly on a day of the data
+    # A relative day landing exactly on a day of the data: in whole years or months when it is that far away.
+    months = (day.year - ctx.as_of.year) * 12 + day.month - ctx.as_of.month
+    if resolve(RelativeDay(months, "m"), ctx.as_of) == day:
+        return RelativeDay(months // 12, "y") if months % 12 == 0 and draw(st.booleans()) else RelativeDay(months, "m")
+    return RelativeDay((day - ctx.as_of).days, "d")
 
 
 VALUES = {
@@ -461,6 +472,8 @@ def field_predicates(draw) -> Node:
     return In(name, tuple(draw(st.lists(VALUES[name], min_size=1, max_size=4))))
 
 
+LEAP_EDGE_DAYS = tuple(dt.date(year, 3, 1) - dt.timedelta(n) for year in (2025, 2026, 2027, 2028) for n in (1, 2, 3))
+LEAP_EDGES = st.sampled_from(LEAP_EDGE_DAYS)
 WINDOW_LENGTHS = st.one_of(st.integers(0, 364), st.sampled_from((0, 1, 6, 13, 30, 364)))
 
 
@@ -473,8 +486,10 @@ def anniversaries(draw) -> Anniversary:
     """
     as_of = here().as_of
     name = draw(st.sampled_from(DATE_FIELDS))
-    start = draw(st.one_of(RELATIVE_DAYS, st.sampled_from(SPECIAL_DAYS),
+    start = draw(st.one_of(RELATIVE_DAYS, st.sampled_from(SPECIAL_DAYS), LEAP_EDGES,
                            st.integers(-400, 400).map(lambda n: as_of + dt.timedelta(n))))
+    if start in LEAP_EDGE_DAYS:  # a few days around the end of February, in common and leap years
+        return Anniversary(name, start, start + dt.timedelta(draw(st.integers(0, 2))))
     if isinstance(start, dt.date):
         return Anniversary(name, start, start + dt.timedelta(draw(WINDOW_LENGTHS)))
     if start.unit in ("d", "w"):
@@ -486,9 +501,12 @@ def anniversaries(draw) -> Anniversary:
 
 
 @st.composite
-def line_params(draw):
-    kind = draw(st.sampled_from(("dim", "dim", "in", "null", "date", "between", "measure", "measure")))
+def line_filters(draw):
+    kind = draw(st.sampled_from(("dim", "dim", "in", "null", "date", "between", "one_day")))
     dim = draw(st.sampled_from(SCHEMA.dimensions))
+    if kind == "one_day":  # a window of one day of the data: both bounds inclusive
+        day = draw(date_values())
+        return DateBetween(day, day) if draw(st.booleans()) else DateCompare("=", day)
     if kind == "dim":
         return DimCompare(dim, draw(st.sampled_from(LINE_OPS)), draw(st.sampled_from(DIM_VALUES)))
     if kind == "in":
@@ -498,11 +516,14 @@ def line_params(draw):
         return DimIsNull(dim, negated=draw(st.booleans()))
     if kind == "date":
         return DateCompare(draw(st.sampled_from(LINE_OPS)), draw(date_values()))
-    if kind == "between":
-        return DateBetween(*ordered(draw(date_values()), draw(date_values())))
+    return DateBetween(*ordered(draw(date_values()), draw(date_values())))
+
+
+@st.composite
+def measures(draw):
     measure = draw(st.sampled_from(("count", "days", "sum_amount", "sum_quantity")))
     if measure in ("count", "days"):
-        value = draw(st.one_of(st.integers(0, 4), st.sampled_from(MIXED_NUMBERS)))
+        value = draw(st.one_of(st.integers(0, 4), st.integers(1, 3), st.sampled_from(MIXED_NUMBERS)))
     elif measure == "sum_quantity":
         value = draw(st.one_of(st.integers(-3, 6), st.sampled_from(MIXED_NUMBERS)))
     else:
@@ -511,7 +532,14 @@ def line_params(draw):
     return MeasureCompare(measure, draw(st.sampled_from(LINE_OPS)), value)
 
 
-MATCHES = st.lists(line_params(), max_size=4).map(lambda params: Matches(tuple(params)))
+@st.composite
+def matches(draw) -> Matches:
+    """Line filters and measures, written in any order (the order is kept: it is part of the text)."""
+    params = draw(st.lists(line_filters(), max_size=3)) + draw(st.lists(measures(), max_size=2))
+    return Matches(tuple(draw(st.permutations(params))))
+
+
+MATCHES = matches()
 
 
 @st.composite

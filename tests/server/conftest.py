@@ -20,8 +20,8 @@ def channel_for(server: Server) -> grpc.Channel:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    running = start(ServerConfig(port=0))
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start(ServerConfig(port=0, data_dir=str(tmp_path_factory.mktemp("bitseg-data"))))
     yield running
     running.stop(grace=0)
 

@@ -22,8 +22,8 @@ TOKEN = "s3cret-token"
 
 
 @pytest.fixture(scope="module")
-def secured() -> Iterator[Server]:
-    running = start(ServerConfig(port=0, token=TOKEN))
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start(ServerConfig(port=0, token=TOKEN, data_dir=str(tmp_path_factory.mktemp("bitseg-data"))))
     yield running
     running.stop(grace=0)
 
@@ -73,7 +73,8 @@ def test_tls_with_token(tmp_path: Path) -> None:
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
                     str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
                    check=True, capture_output=True)
-    server = start(ServerConfig(port=0, token=TOKEN, tls_cert=cert.read_bytes(), tls_key=key.read_bytes()))
+    server = start(ServerConfig(port=0, token=TOKEN, tls_cert=cert.read_bytes(), tls_key=key.read_bytes(),
+                                data_dir=str(tmp_path / "data")))
     try:
         credentials = grpc.ssl_channel_credentials(cert.read_bytes())
         with grpc.secure_channel(f"localhost:{server.port}", credentials) as channel:

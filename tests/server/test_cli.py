@@ -37,10 +37,25 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def serving() -> Iterator[str]:
-    process = subprocess.Popen([sys.executable, "-m", "bitseg.cli", "serve", "--port", "0", "--token", "t0ken"],
+def start_serving(*args: str) -> tuple[subprocess.Popen[str], str, list[dict]]:
+    """`bitseg serve --port 0 …` in a subprocess; its address once it listens, and the log lines until then."""
+    process = subprocess.Popen([sys.executable, "-m", "bitseg.cli", "serve", "--port", "0", *args],
                                env=ENV, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    entries = []
+    for line in process.stderr:  # structured logs: wait for the "listening" line and read the port from it
+        entries.append(json.loads(line))
+        if entries[-1]["msg"] == "listening":
+            return process, entries[-1]["address"], entries
+    process.wait(timeout=30)
+    raise AssertionError(f"the server did not start: {entries}")
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("bitseg-data")
+    process = subprocess.Popen([sys.executable, "-m", "bitseg.cli", "serve", "--port", "0", "--token", "t0ken",
+                                "--data-dir", str(data_dir)], env=ENV, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     address = None
     for line in process.stderr:  # structured logs: wait for the "listening" line and read the port from it
@@ -130,27 +145,36 @@ def test_rejected_rows_and_exit_codes(serving: str, tmp_path: Path, dataset: Pat
     bitseg("count", "--bogus", check=2)                                         # usage
     assert "UNAUTHENTICATED" in bitseg("count", "--server", serving, "--index", "shop", "ALL", check=4).stderr
     assert "cannot reach" in bitseg("count", "--server", "127.0.0.1:9", "--index", "x", "ALL", check=4).stderr
-    assert "UNIMPLEMENTED" in client(serving, "snapshot", check=4).stderr
+    assert "written" in client(serving, "snapshot").stdout
+    assert client(serving, "history", "--index", "shop", "nowhere", check=3).stderr.startswith(
+        "bitseg history: NOT_FOUND")
+    assert "--since" in client(serving, "changes", "--index", "shop", "x", check=2).stderr
     assert client(serving, "import", "--index", "new", "--purchases", str(bad), check=1).stderr.count("--schema") == 1
     error = json.loads(client(serving, "count", "--index", "nowhere", "--json", "ALL", check=3).stderr)
     assert error["error"]["code"] == "NOT_FOUND"
 
 
-def test_serve_demo() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "bitseg.cli", "serve", "--port", "0", "--demo",
-                                "--demo-size", "XS"], env=ENV, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
+def test_serve_demo(tmp_path: Path) -> None:
+    data_dir = str(tmp_path / "data")
+    process, address, entries = start_serving("--demo", "--demo-size", "XS", "--data-dir", data_dir)
     try:
-        address, loaded = None, None
-        for line in process.stderr:
-            entry = json.loads(line)
-            if entry["msg"] == "demo index loaded":
-                loaded = entry
-            if entry["msg"] == "listening":
-                address = entry["address"]
-                break
-        assert loaded and loaded["customers"] == 2000 and address
+        loaded = next((e for e in entries if e["msg"] == "demo index loaded"), None)
+        assert loaded and loaded["customers"] == 2000
         assert bitseg("count", "--server", address, "--index", "demo", "ALL").stdout == "2000\n"
+        assert len(json.loads(bitseg("snapshot", "--server", address, "--list", "--json").stdout)) == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        process.stderr.close()
+
+    # A restart on the same folder loads the snapshot: the demo index is there, not generated again.
+    process, address, entries = start_serving("--demo", "--demo-size", "XS", "--data-dir", data_dir)
+    try:
+        assert not any(e["msg"] == "demo index loaded" for e in entries)
+        assert bitseg("count", "--server", address, "--index", "demo", "ALL").stdout == "2000\n"
+        # A second server on a folder in use refuses to start, with the reason.
+        refused = bitseg("serve", "--port", "0", "--data-dir", data_dir, check=4)
+        assert "in use by another bitseg process" in refused.stderr
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -126,8 +127,9 @@ def test_unexpected_error_is_internal_and_logged(stub: pb_grpc.SegmentServiceStu
     assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
 
 
-def test_overload_is_resource_exhausted() -> None:
-    server = start(ServerConfig(port=0, max_workers=2, max_concurrent_rpcs=1, max_message_bytes=64 * 1024))
+def test_overload_is_resource_exhausted(tmp_path: Path) -> None:
+    server = start(ServerConfig(port=0, max_workers=2, max_concurrent_rpcs=1, max_message_bytes=64 * 1024,
+                                data_dir=str(tmp_path)))
     release = threading.Event()
     try:
         with channel_for(server) as channel:

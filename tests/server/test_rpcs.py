@@ -7,9 +7,12 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from bitseg import Catalog
+from bitseg.server.app import ServerConfig, start
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 
+from .conftest import channel_for
 from .shop import AS_OF, SCHEMA, load_shop
 
 
@@ -184,18 +187,25 @@ def test_profile_rows_set_only_the_fields_they_name(stub: pb_grpc.SegmentService
     assert count(stub, "points < 9", "profiles") == 2
 
 
-def test_persistence_rpcs_are_not_built_yet(stub: pb_grpc.SegmentServiceStub, shop: str) -> None:
-    calls = [
-        lambda: stub.GetHistory(pb.GetHistoryRequest(index=shop, segment="nl")),
-        lambda: list(stub.StreamChanges(pb.StreamChangesRequest(index=shop, segment="nl", since=AS_OF))),
-        lambda: stub.CreateSnapshot(pb.CreateSnapshotRequest()),
-        lambda: stub.ListSnapshots(pb.ListSnapshotsRequest()),
-    ]
-    for call in calls:
-        with pytest.raises(grpc.RpcError) as err:
-            call()
-        assert err.value.code() is grpc.StatusCode.UNIMPLEMENTED
-        assert "persistence is not built yet" in err.value.details()
+def test_persistence_rpcs_need_a_data_directory() -> None:
+    in_memory = start(ServerConfig(port=0), Catalog())
+    try:
+        with channel_for(in_memory) as channel:
+            stub = pb_grpc.SegmentServiceStub(channel)
+            load_shop(stub)
+            calls = [
+                lambda: stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="nl")),
+                lambda: list(stub.StreamChanges(pb.StreamChangesRequest(index="shop", segment="nl", since=AS_OF))),
+                lambda: stub.CreateSnapshot(pb.CreateSnapshotRequest()),
+                lambda: stub.ListSnapshots(pb.ListSnapshotsRequest()),
+            ]
+            for call in calls:
+                with pytest.raises(grpc.RpcError) as err:
+                    call()
+                assert err.value.code() is grpc.StatusCode.UNIMPLEMENTED
+                assert "this server runs without a data directory" in err.value.details()
+    finally:
+        in_memory.stop(grace=0)
 
 
 def test_health_and_reflection(channel: grpc.Channel) -> None:

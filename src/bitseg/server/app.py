@@ -1,9 +1,16 @@
 """Building, starting and stopping the gRPC server: handlers, auth, TLS, health, reflection, logs and signals.
 
->>> server = start(ServerConfig(port=0))
+Without a catalog, `build` opens a Store on `config.data_dir` (SPEC §6): every change is logged and fsynced
+before it is acknowledged, a timer thread writes the daily snapshot when it is due, and a clean stop writes a
+last snapshot. With an in-memory Catalog the persistence RPCs answer UNIMPLEMENTED.
+
+>>> import tempfile
+>>> folder = tempfile.TemporaryDirectory()
+>>> server = start(ServerConfig(port=0, data_dir=folder.name))
 >>> server.port > 0
 True
 >>> server.stop(grace=0)
+>>> folder.cleanup()
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from grpc_reflection.v1alpha import reflection
 
 from bitseg import Catalog
 from bitseg.errors import InvalidInputError
+from bitseg.persistence import Store
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.server.errors import status_of
 from bitseg.server.service import SegmentService
@@ -36,6 +44,7 @@ from bitseg.v1 import segments_pb2 as pb
 
 SERVICE = "bitseg.v1.SegmentService"
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
+TIMER_SECONDS = 30.0   # how often the timer thread asks the Store whether the daily snapshot is due
 log = logging.getLogger("bitseg.server")
 
 
@@ -50,6 +59,9 @@ class ServerConfig:
     max_workers: int = 32                  # threads: every open stream holds one
     max_concurrent_rpcs: int = 128         # past this, calls get RESOURCE_EXHAUSTED instead of queueing
     limits: Limits = DEFAULT_LIMITS        # for the catalog the server creates
+    data_dir: str = "./bitseg-data"        # the Store's folder: write-ahead log and snapshots (SPEC §6)
+    daily_at: dt.time = dt.time(2)         # the daily snapshot, local time of each index
+    keep: int = 7                          # snapshots kept on disk
 
     @property
     def options(self) -> list[tuple[str, int]]:
@@ -276,12 +288,32 @@ class Server:
     """A running server: its port, its indexes, and a graceful stop."""
 
     def __init__(self, grpc_server: grpc.Server, port: int, health_servicer: health.HealthServicer,
-                 catalog: Catalog, config: ServerConfig) -> None:
+                 catalog: Catalog | Store, config: ServerConfig) -> None:
         self.grpc_server = grpc_server
         self.port = port
         self.health = health_servicer
         self.catalog = catalog
         self.config = config
+        self._stopping = threading.Event()
+        self._timer: threading.Thread | None = None
+        self._store_open = isinstance(catalog, Store)
+        if isinstance(catalog, Store):
+            self._timer = threading.Thread(target=self._run_due, name="daily-snapshot", daemon=True)
+            self._timer.start()
+
+    @property
+    def store(self) -> Store | None:
+        """The Store behind the server, or None when it runs on an in-memory Catalog."""
+        return self.catalog if isinstance(self.catalog, Store) else None
+
+    def _run_due(self) -> None:
+        store = self.store
+        assert store is not None
+        while not self._stopping.wait(TIMER_SECONDS):
+            try:
+                store.run_due()
+            except Exception:
+                log.exception("daily snapshot failed")
 
     @property
     def address(self) -> str:
@@ -291,6 +323,17 @@ class Server:
         """Refuse new calls, let running ones finish for up to `grace` seconds, then cancel the rest."""
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(grace).wait()
+        self._stopping.set()
+        if self._timer is not None:
+            self._timer.join()  # a daily snapshot under way finishes first
+            self._timer = None
+        store, self._store_open = (self.store if self._store_open else None), False
+        if store is not None:
+            try:
+                store.close()  # the shutdown snapshot, then the folder is released
+            except Exception:
+                log.exception("shutdown snapshot failed; the next start replays the log")
+                store.close(snapshot=False)
         access_log.flush()
         log.info("stopped", extra={"address": self.address})
 
@@ -298,9 +341,27 @@ class Server:
         self.grpc_server.wait_for_termination()
 
 
-def build(config: ServerConfig, catalog: Catalog | None = None) -> Server:
-    """A configured, bound, not yet started server (a new empty catalog unless one is given)."""
-    catalog = catalog if catalog is not None else Catalog(config.limits)
+def open_store(config: ServerConfig) -> Store:
+    """The Store on `config.data_dir`, opened (PersistenceError when it cannot be); what it worked around is logged."""
+    store = Store(config.data_dir, limits=config.limits, daily_at=config.daily_at, keep=config.keep).open()
+    for problem in store.problems:
+        log.warning("data directory problem", extra={"data_dir": config.data_dir, "problem": problem})
+    return store
+
+
+def build(config: ServerConfig, catalog: Catalog | Store | None = None) -> Server:
+    """A configured, bound, not yet started server: on the given catalog, else on a Store at `config.data_dir`."""
+    if catalog is not None:
+        return _build(config, catalog)
+    store = open_store(config)
+    try:
+        return _build(config, store)
+    except BaseException:
+        store.close(snapshot=False)
+        raise
+
+
+def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     servicer = SegmentService(catalog)
     interceptors = [BearerAuth(config.token)] if config.token else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
@@ -329,15 +390,17 @@ def build(config: ServerConfig, catalog: Catalog | None = None) -> Server:
     return Server(server, port, health_servicer, catalog, config)
 
 
-def start(config: ServerConfig, catalog: Catalog | None = None) -> Server:
+def start(config: ServerConfig, catalog: Catalog | Store | None = None) -> Server:
     server = build(config, catalog)
     server.grpc_server.start()
+    store = server.store
     log.info("listening", extra={"address": server.address, "tls": bool(config.tls_cert),
-                                 "auth": bool(config.token)})
+                                 "auth": bool(config.token),
+                                 "data_dir": str(store.data_dir) if store is not None else None})
     return server
 
 
-def serve(config: ServerConfig, catalog: Catalog | None = None, grace: float = 10.0,
+def serve(config: ServerConfig, catalog: Catalog | Store | None = None, grace: float = 10.0,
           ready: Callable[[Server], None] | None = None) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully (call from the main thread)."""
     server = start(config, catalog)

@@ -1,8 +1,8 @@
 """The SegmentService servicer: each RPC converts its request, makes one core call and converts the result.
 
-The servicer keeps no state of its own: the indexes live in the Catalog it is given. That is the seam for
-persistence: a later Store with the Catalog's methods (create_index, drop_index, get, names) can take its place
-and log every change before it is applied. Concurrency is the core's: every Index method holds the index lock,
+The servicer keeps no state of its own: the indexes live in the Catalog it is given, normally a persistence Store
+(the Catalog's methods create_index, drop_index, get and names, each change logged and fsynced before the call
+returns). History, changes and snapshots need the Store; on an in-memory Catalog they answer UNIMPLEMENTED. Concurrency is the core's: every Index method holds the index lock,
 so a reader never sees half a batch. Errors are raised as bitseg errors and turned into status codes by the one
 table in `server.errors`.
 """
@@ -10,12 +10,13 @@ table in `server.errors`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
 from bitseg import Catalog, Index
 from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.persistence import DurableIndex, SnapshotInfo, Store
 from bitseg.query.expressions import InSegment, Node
 from bitseg.query.parser import parse
 from bitseg.schema import BUILTIN_FIELDS
@@ -41,13 +42,13 @@ MAX_DAY_RANGE = 3660   # BuyersPerDay: ten years of days
 
 KINDS = {pb.SEGMENT_KIND_UNSPECIFIED: "standard", pb.STANDARD: "standard", pb.TRIGGER: "trigger", pb.HOT: "hot"}
 KIND_VALUES = {"standard": pb.STANDARD, "trigger": pb.TRIGGER, "hot": pb.HOT}
-PERSISTENCE_MISSING = ("persistence is not built yet in this server version: snapshots, segment history and "
-                       "trigger changes arrive with the write-ahead log")
+PERSISTENCE_MISSING = ("this server runs without a data directory (an in-memory catalog): snapshots, segment "
+                       "history and trigger changes need a server started with --data-dir")
 Selection = str | Node
 
 
 class SegmentService(pb_grpc.SegmentServiceServicer):
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog | Store) -> None:
         self.catalog = catalog
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
@@ -57,7 +58,20 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             raise DeadlineExceeded("the call's deadline passed before it could start")
-        return self.catalog.get(name)
+        # On a Store this is a DurableIndex: every Index method, its writes logged before they return.
+        return cast(Index, self.catalog.get(name))
+
+    def _store(self, context: grpc.ServicerContext) -> Store:
+        if not isinstance(self.catalog, Store):
+            raise NotImplementedError(PERSISTENCE_MISSING)
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded("the call's deadline passed before it could start")
+        return self.catalog
+
+    @staticmethod
+    def _snapshot(info: SnapshotInfo) -> pb.Snapshot:
+        return pb.Snapshot(id=info.id, created=info.created, bytes=info.bytes, indexes=list(info.indexes))
 
     @classmethod
     def _selection(cls, index: Index, request: Any, oneof: str = "selection") -> Selection:
@@ -84,7 +98,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
                           kind=KIND_VALUES.get(segment.kind, pb.STANDARD), description=segment.description)
 
     @staticmethod
-    def _info(name: str, index: Index, detail: bool) -> pb.IndexInfo:
+    def _info(name: str, index: Index | DurableIndex, detail: bool) -> pb.IndexInfo:
         schema = index.schema
         fields = [pb.FieldInfo(name=n, type=t.value) for n, t in schema.profile.items()]
         fields += [pb.FieldInfo(name=n, type=t.value, builtin=True) for n, t in BUILTIN_FIELDS.items()]
@@ -302,22 +316,41 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
                                     as_of=optional_day(request.as_of))
         return pb.BuyersPerDayResponse(days=[pb.DayCount(day=d.isoformat(), count=c) for d, c in rows])
 
-    # ── history and persistence: the seam for the persistence issue ──────────────────────────────────
+    # ── history, changes and snapshots (the Store) ───────────────────────────────────────────────────
 
     def GetHistory(self, request: pb.GetHistoryRequest, context: grpc.ServicerContext) -> pb.GetHistoryResponse:
-        raise NotImplementedError(PERSISTENCE_MISSING)
+        index, segment = check_name(request.index, "index name"), check_name(request.segment, "segment name")
+        start, end = optional_day(request.start, "start"), optional_day(request.end, "end")
+        rows = self._store(context).history(index, segment, start, end)
+        return pb.GetHistoryResponse(rows=[pb.HistoryRow(day=r.day.isoformat(), size=r.size, entered=r.entered,
+                                                         left=r.left) for r in rows])
 
     def StreamChanges(self, request: pb.StreamChangesRequest,
                       context: grpc.ServicerContext) -> Iterator[pb.ChangeChunk]:
-        raise NotImplementedError(PERSISTENCE_MISSING)
+        if not 0 <= request.chunk_size <= MAX_CHUNK:
+            raise InvalidInputError(f"chunk_size {request.chunk_size} is out of range: 0 (the default, "
+                                    f"{DEFAULT_CHUNK:,}) to {MAX_CHUNK:,}")
+        index, segment = check_name(request.index, "index name"), check_name(request.segment, "segment name")
+        since = parse_day(request.since, "since")
+        changed = self._store(context).changes(index, segment, since)
+        # Entered ids first, then left ones; at most chunk_size ids in a message, counting both.
+        size = request.chunk_size or DEFAULT_CHUNK
+        entered, left = changed.entered, changed.left
+        for at in range(0, len(entered) + len(left), size):
+            if not context.is_active():
+                return
+            end = at + size
+            yield pb.ChangeChunk(entered=entered[at:end],
+                                 left=left[max(at - len(entered), 0):max(end - len(entered), 0)])
 
     def CreateSnapshot(self, request: pb.CreateSnapshotRequest,
                        context: grpc.ServicerContext) -> pb.CreateSnapshotResponse:
-        raise NotImplementedError(PERSISTENCE_MISSING)
+        return pb.CreateSnapshotResponse(snapshot=self._snapshot(self._store(context).snapshot()))
 
     def ListSnapshots(self, request: pb.ListSnapshotsRequest,
                       context: grpc.ServicerContext) -> pb.ListSnapshotsResponse:
-        raise NotImplementedError(PERSISTENCE_MISSING)
+        infos = self._store(context).list_snapshots()
+        return pb.ListSnapshotsResponse(snapshots=[self._snapshot(i) for i in infos if i.problem is None])
 
 
 def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> None:
