@@ -146,7 +146,10 @@ class LineStore:
             first = start + (0 if low is None else int(np.searchsorted(run, low, side="left")))
             last = start + (len(run) if high is None else int(np.searchsorted(run, high, side="right")))
             if first < last:
-                slices.append((first, last))
+                if slices and slices[-1][1] == first:  # runs wholly inside the window join up: no copy
+                    slices[-1] = (slices[-1][0], last)
+                else:
+                    slices.append((first, last))
         return slices
 
     def gather(self, names: Sequence[str], slices: list[tuple[int, int]]) -> dict[str, np.ndarray]:
