@@ -105,7 +105,7 @@ def line(customer: str, when: str, amount: str | int = "10", quantity: int = 1, 
 
 @pytest.mark.parametrize(("as_of", "query", "expected"), [
     # D = 2026-03-31: -1m is 2026-02-28 (clamped), not 2026-03-03 or 2026-03-01.
-    (D, "input_date >= -1m", {"feb28", "mar01", "mar03", "mar30", "mar31"}),
+    (D, "input_date >= -1m", {"feb28", "mar01", "mar03", "mar17", "mar30", "mar31"}),
     (D, "input_date = -1m", {"feb28"}),
     (D, "input_date BETWEEN -1m AND -1m", {"feb28"}),
     (D, "input_date < -1m AND input_date > -3m", {"feb27", "jan31"}),
@@ -116,6 +116,8 @@ def line(customer: str, when: str, amount: str | int = "10", quantity: int = 1, 
     (D, "input_date = +0m", {"mar31"}),
     (D, "input_date = today", {"mar31"}),
     (D, "input_date = yesterday", {"mar30"}),
+    (D, "input_date = -2w", {"mar17"}),
+    (D, "input_date BETWEEN -3w AND -1w", {"mar17"}),
     # Leap years: from 2024-03-31, -1m is 2024-02-29; from 2024-02-29, -1y is 2023-02-28 and +1m is 2024-03-29.
     (day("2024-03-31"), "input_date = -1m", {"leap29"}),
     (day("2024-02-29"), "input_date = -1y", {"y2023feb28"}),
@@ -125,7 +127,7 @@ def line(customer: str, when: str, amount: str | int = "10", quantity: int = 1, 
 def test_relative_days_clamp_to_the_month_end(as_of: dt.date, query: str, expected: set[str]) -> None:
     world = World().profiles(*({"customer": name, "input_date": day(when)} for name, when in {
         "jan31": "2026-01-31", "feb27": "2026-02-27", "feb28": "2026-02-28", "mar01": "2026-03-01",
-        "mar03": "2026-03-03", "mar30": "2026-03-30", "mar31": "2026-03-31", "y2025feb28": "2025-02-28",
+        "mar03": "2026-03-03", "mar17": "2026-03-17", "mar30": "2026-03-30", "mar31": "2026-03-31", "y2025feb28": "2025-02-28",
         "y2025mar31": "2025-03-31", "leap29": "2024-02-29", "y2023feb28": "2023-02-28",
         "y2024mar29": "2024-03-29"}.items()))
     world.check(query, as_of, expected)
@@ -242,6 +244,8 @@ LINE_ONLY = {"black", "nocolor", "red", "both", "red_return"}
     ("purchases MATCHES (color IS NOT NULL)", {"black", "red", "both", "red_return"}),
     ("purchases MATCHES (color = 'red')", {"red"}),  # red_return's red line is a return
     ("purchases MATCHES (color >= 'c')", {"red"}),
+    ("purchases MATCHES (color < 'z')", {"black", "red", "both", "red_return"}),  # a NULL is not < anything
+    ("gender <= 'z'", {"f", "m"}),
     ("purchases NOT MATCHES (color != 'black')", {"f", "m", "null", "black", "red_return"}),
 ])
 def test_negations_include_null(nullables: World, query: str, expected: set[str]) -> None:
@@ -258,25 +262,29 @@ def returns() -> World:
         line("full_return", "2026-03-01", "50", 1), line("full_return", "2026-03-10", "-50", -1),
         line("split_order", "2026-03-01", "10", 1, order="A"), line("split_order", "2026-03-02", "10", 1, order="A"),
         line("split_order", "2026-03-02", "10", 1), line("split_order", "2026-03-02", "5", 2),
+        line("same_day", "2026-03-03", "10", 1, order="A"), line("same_day", "2026-03-03", "10", 1, order="B"),
     ).profiles({"customer": "profile_only", "gender": "F"})
 
 
 @pytest.mark.parametrize(("query", "expected"), [
     ("purchases MATCHES (sum_amount = 60)", {"net60"}),
     ("purchases MATCHES (sum_quantity = 1, count = 1, days = 1)", {"net60"}),
-    ("purchases MATCHES ()", {"net60", "full_return", "split_order"}),  # a return alone does not make a buyer
-    ("purchases MATCHES (sum_amount > 0)", {"net60", "split_order"}),
+    ("purchases MATCHES ()", {"net60", "full_return", "split_order", "same_day"}),  # a return alone is no buyer
+    ("purchases MATCHES (sum_amount > 0)", {"net60", "split_order", "same_day"}),
     ("purchases MATCHES (sum_amount < 0)", {"return_only"}),
     ("purchases MATCHES (sum_amount = 0)", {"full_return", "profile_only"}),
-    ("purchases MATCHES (sum_amount < 100)", {"net60", "return_only", "full_return", "split_order", "profile_only"}),
-    ("purchases MATCHES (sum_amount > 0, sum_amount < 100)", {"net60", "split_order"}),
+    ("purchases MATCHES (sum_amount < 100)",
+     {"net60", "return_only", "full_return", "split_order", "same_day", "profile_only"}),
+    ("purchases MATCHES (sum_amount > 0, sum_amount < 100)", {"net60", "split_order", "same_day"}),
     ("purchases MATCHES (count = 0)", {"return_only", "profile_only"}),
     ("purchases MATCHES (count = 2, days = 2, sum_quantity = 5)", {"split_order"}),  # order A + (customer, 03-02)
+    ("purchases MATCHES (count = 2, days = 1)", {"same_day"}),  # two orders on one day
+    ("purchases MATCHES (count >= 2)", {"split_order", "same_day"}),
     ("purchases MATCHES (date >= 2026-03-05)", set()),  # only returns from 03-05 on
     ("purchases MATCHES (date >= 2026-03-05, sum_amount < 0)", {"net60", "full_return"}),
     ("orders = 0", {"return_only", "profile_only"}),
     ("orders = 1", {"net60", "full_return"}),
-    ("orders = 2", {"split_order"}),
+    ("orders = 2", {"split_order", "same_day"}),
     ("clv = 60", {"net60"}),
     ("clv < 0", {"return_only"}),
     ("clv = 0", {"full_return", "profile_only"}),

@@ -698,6 +698,55 @@ def test_engine_equals_oracle_on_larger_data(data) -> None:
     assert_same_members(data, world, ctx, index, oracle, f"larger world, seed {seed}")
 
 
+CALENDAR_FIRST, CALENDAR_LAST = dt.date(2021, 1, 1), dt.date(2029, 12, 31)
+
+
+@functools.cache
+def calendar_world() -> tuple[bitseg.Index, Oracle]:
+    """One customer per day of 2021–2029, born, registered and buying on that day: any error in turning a date
+    literal into a day, or in an inclusive bound, moves some customer in or out."""
+    index, oracle = bitseg.Index(SCHEMA), Oracle(SCHEMA)
+    days = [CALENDAR_FIRST + dt.timedelta(n) for n in range((CALENDAR_LAST - CALENDAR_FIRST).days + 1)]
+    profiles = [{"customer": day.isoformat(), "birth_date": day} for day in days]
+    lines = [{"customer": day.isoformat(), "day": day, "amount": Decimal(1), "quantity": 1, "order": None,
+              "brand": None, "color": None, "source": None} for day in days]
+    apply([("profiles", profiles), ("line_columns", lines)], index, oracle)
+    return index, oracle
+
+
+CALENDAR_DAYS = st.one_of(st.sampled_from(SPECIAL_DAYS), st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31)))
+CALENDAR_VALUES = st.one_of(RELATIVE_DAYS, st.dates(dt.date(2022, 1, 1), dt.date(2028, 12, 31)),
+                            st.sampled_from(SPECIAL_DAYS))
+
+
+@examples(100)
+@given(st.data())
+def test_date_literals_and_windows_on_a_calendar_of_customers(data) -> None:
+    index, oracle = calendar_world()
+    as_of = data.draw(CALENDAR_DAYS, label="as_of")
+    with drawing(Context(as_of, day_pool=())):
+        first, second = data.draw(CALENDAR_VALUES, label="value"), data.draw(CALENDAR_VALUES, label="value")
+        low, high = ordered(first, second)
+        op = data.draw(st.sampled_from(ORDERING), label="op")
+        line_op = data.draw(st.sampled_from(LINE_OPS), label="line op")
+        trees = [
+            Compare("birth_date", "=", first),
+            Compare("last_purchase_date", op, first),
+            Between("first_purchase_date", low, high),
+            Matches((DateCompare(line_op, first),)),
+            Matches((DateBetween(low, high), MeasureCompare("days", ">=", 1))),
+            data.draw(anniversaries(), label="anniversary"),
+        ]
+    # A saved segment is evaluated on the day of the query that uses it.
+    apply([("segment", ("picked", Or((trees[0], trees[-1]))))], index, oracle)
+    trees += [InSegment("picked"), And((Not(InSegment("picked")), trees[3]))]
+    for tree in trees:
+        expected = oracle.members(tree, as_of)
+        got = index.members(to_text(tree), as_of=as_of)
+        assert set(got) == expected, (f"{to_text(tree)} on {as_of}: extra {sorted(set(got) - expected)[:5]} "
+                                      f"missing {sorted(expected - set(got))[:5]}")
+
+
 @examples(40)
 @given(st.data())
 def test_count_all_and_negation_partition_the_index(data) -> None:

@@ -1,0 +1,1 @@
+"""bitseg benchmarks: peers on the same data and questions (see README.md in this folder)."""
