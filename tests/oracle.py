@@ -240,7 +240,7 @@ class Oracle:
                 amount=Decimal(row["amount"]),  # type: ignore[arg-type]
                 quantity=quantity,
                 order=row.get("order"),  # type: ignore[arg-type]
-                dims={dim: row.get(dim) for dim in self.schema.dimensions},
+                dims={dim: row.get(dim) or None for dim in self.schema.dimensions},  # an empty cell is NULL
             ))
 
     def delete_customers(self, ids: Iterable[str]) -> None:
