@@ -124,8 +124,12 @@ class RawIndex:
         return self.vocab[dim][value]
 
     def since(self, first_day: int) -> slice:
-        """The day-sorted lines on `first_day` or later."""
-        return slice(int(np.searchsorted(self.l_day, first_day, side="left")), len(self.l_day))
+        """The day-sorted lines on `first_day` or later.
+
+        The key has the column's dtype: with a Python int, numpy casts all 20M days first (~15 ms at size M).
+        """
+        key = self.l_day.dtype.type(first_day)
+        return slice(int(np.searchsorted(self.l_day, key, side="left")), len(self.l_day))
 
     def window(self, low: int, high: int) -> BitMap:
         """Customers with a purchase line on a day in [low, high]: whole months as month bitmaps, edges as days."""
