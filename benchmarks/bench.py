@@ -7,20 +7,22 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from benchmarks.data import Dataset, build, index_bytes, load_bitseg, load_duckdb, settled_rss
-from benchmarks.peers import PEERS, QUERIES, Query, compare
+from benchmarks.peers import PEERS, QUERIES, Peer, Query, compare
 from benchmarks.raw import RawIndex
+from bitseg import Index
 
 
 @dataclass
 class Bench:
     ds: Dataset
-    index: object
-    duck: object
-    raw: RawIndex
+    index: Index
+    duck: Any                   # a duckdb connection, None once closed
+    raw: RawIndex | None
     figures: dict = field(default_factory=dict)
 
     @property
@@ -57,10 +59,10 @@ class Bench:
                                     "raw": raw.seconds if raw else None})
         return bench
 
-    def peers(self, names: tuple[str, ...] | None = None) -> dict[str, object]:
+    def peers(self, names: tuple[str, ...] | None = None) -> dict[str, Peer]:
         return {name: make(self) for name, make in PEERS.items() if names is None or name in names}
 
-    def check(self, peers: dict[str, object], queries: tuple[Query, ...] = QUERIES,
+    def check(self, peers: dict[str, Peer], queries: tuple[Query, ...] = QUERIES,
               days: tuple[dt.date, ...] | None = None) -> dict[tuple[str, str, str], dict]:
         """Every peer's member set against bitseg's, per query and day: {(query, peer, day): compare info}."""
         engine = peers["bitseg"]
@@ -92,7 +94,7 @@ def measure(call: Callable[[], object], budget: float = 2.0, min_rounds: int = 5
     """Time `call` repeatedly: at least `min_rounds`, then until `budget` seconds or `max_rounds`."""
     for _ in range(warmup):
         call()
-    times = []
+    times: list[float] = []
     started = time.perf_counter()
     while len(times) < min_rounds or (len(times) < max_rounds and time.perf_counter() - started < budget):
         t0 = time.perf_counter()

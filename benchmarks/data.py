@@ -307,7 +307,7 @@ def load_duckdb(ds: Dataset, threads: int | None = None) -> tuple[object, dict[s
     loaded = time.perf_counter()
     con.execute("CREATE TABLE customer_facts_mat AS SELECT * FROM customer_facts")
     done = time.perf_counter()
-    (lines,) = con.execute("SELECT count(*) FROM lines").fetchone()
+    (lines,) = con.execute("SELECT count(*) FROM lines").fetchone() or (0,)
     if lines != ds.lines:
         raise AssertionError(f"DuckDB holds {lines} lines, the dataset {ds.lines}")
     return con, {"load": loaded - started, "materialise_facts": done - loaded}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from pyroaring import BitMap
@@ -193,6 +194,14 @@ BY_NAME = {q.name: q for q in QUERIES}
 CHECK_DAYS = (dt.date(2025, 12, 25), dt.date(2025, 8, 31), dt.date(2024, 2, 20), dt.date(2025, 3, 31))
 
 
+class Peer(Protocol):
+    name: str
+
+    def count(self, q: Query, as_of: dt.date) -> int: ...
+
+    def members(self, q: Query, as_of: dt.date) -> np.ndarray: ...
+
+
 # ── peers ────────────────────────────────────────────────────────────────────────────────────────────
 
 def columns_of(bitmap: BitMap) -> np.ndarray:
@@ -249,7 +258,7 @@ class RawPeer:
 
 
 # name → how to make the peer from a Bench (see bench.py); the reference peer (bitseg) first.
-PEERS: dict[str, Callable] = {
+PEERS: dict[str, Callable[..., Peer]] = {
     "bitseg": lambda bench: EnginePeer(bench.index),
     "duckdb": lambda bench: DuckPeer(bench.duck, "customer_facts", "duckdb"),
     "duckdb_mat": lambda bench: DuckPeer(bench.duck, "customer_facts_mat", "duckdb_mat"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import functools
 import gc
 import importlib.metadata
 import itertools
@@ -84,7 +85,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "versions": {p: version(p) for p in ("pyroaring", "numpy", "duckdb", "grpcio", "protobuf",
                                              "pytest-benchmark")},
-        "duckdb_threads": duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0],
+        "duckdb_threads": (duckdb.connect().execute("SELECT current_setting('threads')").fetchone() or [None])[0],
         "bitseg_commit": git("rev-parse", "--short", "HEAD"),
         "bitseg_worktree_changed": bool(git("status", "--porcelain", "--", "src")),
         "bitseg_source_sha256": source_digest(),
@@ -227,8 +228,9 @@ def grpc_figures(bench: Bench, size: str, budget: float, calls: int, import_size
         texts = batch_queries()
         expected_batch = [bench.index.count(t, as_of) for t in texts]
         got_batch = peer.count_batch(texts, as_of)
-        engine_sum = sum(measure(lambda t=t: bench.index.count(t, as_of), budget=0.3, min_rounds=3).median
-                         for t in texts)
+        engine_sum = 0.0
+        for text in texts:
+            engine_sum += measure(functools.partial(bench.index.count, text, as_of), budget=0.3, min_rounds=3).median
         out["count_batch"] = {"queries": len(texts), "correct": got_batch == expected_batch,
                               **time_call(lambda: peer.count_batch(texts, as_of), budget),
                               "engine_sum_of_medians_ms": engine_sum * 1e3}
@@ -316,13 +318,14 @@ def small_batches(bench: Bench, lines: int = 10_000, batches: int = 20) -> dict:
     pieces = [slice_batch(first, i * lines, (i + 1) * lines) for i in range(2 * batches)]
     runs: dict = {"coded": [[lambda b=b: bench.index.add_purchase_columns(b)] for b in pieces]}
     if len(CSV_CHUNKS) >= 2:
-        from bitseg.server.convert import read_batch
+        from bitseg.server.convert import Columns, read_batch
         from bitseg.v1 import segments_pb2 as pb
 
         def csv_call(header: list[str], data: bytes, line: int):
             def call() -> None:
                 message = pb.PurchaseBatch(csv=pb.CsvChunk(header=header, data=data, first_line=line))
                 for part in read_batch(message, line).parts:
+                    assert isinstance(part, Columns)
                     bench.index.add_purchase_columns(part.columns, rejects=[], first_row=0)
             return [call]
         runs["csv"] = [csv_call(*chunk) for chunk in CSV_CHUNKS[: 2 * batches]]

@@ -361,7 +361,7 @@ class Index:
                 column = self.translator.column(after)
                 if column is None:
                     raise NotFoundError(f"unknown customer {after!r} given as the resume point (after)")
-                columns = columns[np.searchsorted(columns, column, side="right"):]
+                columns = columns[np.searchsorted(columns, np.uint32(column), side="right"):]
             if limit:
                 columns = columns[:limit]
             keys = self.translator.to_keys(columns)

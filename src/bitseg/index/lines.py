@@ -63,6 +63,10 @@ class Dictionary:
         return out
 
 
+def _day_key(day: int) -> np.int32:
+    return np.int32(max(-(1 << 31), min((1 << 31) - 1, day)))
+
+
 class LineStore:
     """Every purchase line of an index, columnar. `order` holds order keys (see `order_keys`).
 
@@ -143,8 +147,9 @@ class LineStore:
         for at, end in enumerate(self.runs):
             start = self._run_start(at)
             run = day[start:end]
-            first = start + (0 if low is None else int(np.searchsorted(run, low, side="left")))
-            last = start + (len(run) if high is None else int(np.searchsorted(run, high, side="right")))
+            # an int32 key: a Python int would make numpy cast the whole run to int64 first
+            first = start + (0 if low is None else int(np.searchsorted(run, _day_key(low), side="left")))
+            last = start + (len(run) if high is None else int(np.searchsorted(run, _day_key(high), side="right")))
             if first < last:
                 if slices and slices[-1][1] == first:  # runs wholly inside the window join up: no copy
                     slices[-1] = (slices[-1][0], last)
