@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import bitseg
+from bitseg.generate import FASHION_SCHEMA
 from bitseg.errors import QueryError
 from bitseg.query.parser import parse
 from bitseg.schema import Schema
@@ -22,28 +23,7 @@ from bitseg.schema import Schema
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from oracle import Oracle
 
-FASHION_TOML = """\
-timezone = "Europe/Amsterdam"
-
-[profile]
-gender = "keyword"
-country = "keyword"
-tags = "tags"
-loyalty_member = "bool"
-email = "presence"
-birth_date = "date"
-input_date = "date"
-points = "int"
-credit = "decimal"
-
-[purchase]
-brand = "keyword"
-department = "keyword"
-collection = "keyword"
-color = "keyword"
-season = "keyword"
-source = "keyword"
-"""
+FASHION_TOML = FASHION_SCHEMA  # the SPEC §1 schema
 FASHION = Schema.from_toml(FASHION_TOML)
 D = dt.date(2026, 3, 31)
 

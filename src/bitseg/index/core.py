@@ -19,7 +19,7 @@ from pyroaring import BitMap
 from bitseg.errors import AlreadyExistsError, InvalidInputError, NotFoundError, QueryError
 from bitseg.index import ingest
 from bitseg.index.bitmaps import columns as bitmap_columns
-from bitseg.index.bitmaps import from_sorted, to_mask
+from bitseg.index.bitmaps import from_sorted
 from bitseg.index.executor import Executor
 from bitseg.index.fields import Field, NumberField, TagsField, ValueField, make_field
 from bitseg.index.lines import Dictionary, LineStore
@@ -274,7 +274,8 @@ class Index:
             field = self.builtins[name]
             found = np.full(len(buyers), start, dtype=np.int64)
             reduce.at(found, inverse, days[purchase])
-            had = to_mask(field.present, size)[buyers]
+            # which buyers had a date before: O(batch), not a mask over every customer
+            had = np.isin(buyers, bitmap_columns(field.present & from_sorted(buyers)), assume_unique=True)
             field.values[buyers] = np.where(had, reduce(field.values[buyers], found), found)
             field.present |= from_sorted(buyers)
         pairs = np.unique(columns[purchase].astype(np.int64) << 32 | orders[purchase])

@@ -167,7 +167,7 @@ class Executor:
                 codes = found if codes is None else codes & found
             if len(codes) <= _VIEW_CODES_MAX:  # type: ignore[arg-type]
                 return self.index.views.window(dims[0].dim, sorted(codes), *window)  # type: ignore[arg-type]
-        return self._scan(node)
+        return self._scan(node, window)
 
     def _window(self, node: Matches) -> tuple[int | None, int | None] | None:
         """The day range of the date params, or None when one of them is not a range (`date != d`)."""
@@ -207,9 +207,8 @@ class Executor:
         test = OPERATORS[param.op]
         return {code for code, value in enumerate(dictionary.values) if test(value, param.value)}
 
-    def _scan(self, node: Matches) -> BitMap:
+    def _scan(self, node: Matches, window: tuple[int | None, int | None] | None) -> BitMap:
         """One pass over the lines of the date window: same-line filters, then measures per customer."""
-        window = self._window(node)
         measures = {m.measure for m in node.measures}
         dims = {p.dim for p in node.line_filters if isinstance(p, DimCompare | DimIn | DimIsNull)}
         names = {"column", "day", "quantity", *dims}
