@@ -11,11 +11,17 @@
 from __future__ import annotations
 
 from bitseg.errors import (
-    AlreadyExistsError, BitsegError, InvalidInputError, LimitError, NotFoundError, PersistenceError, QueryError,
+    AlreadyExistsError,
+    BitsegError,
+    InvalidInputError,
+    LimitError,
+    NotFoundError,
+    PersistenceError,
+    QueryError,
     SchemaError,
 )
-from bitseg.index.ingest import Coded
 from bitseg.index.core import Catalog, GroupStats, Index, Segment, Stats, Tiering
+from bitseg.index.ingest import Coded
 from bitseg.query.limits import Limits
 from bitseg.query.parser import parse
 from bitseg.query.printer import to_text

@@ -25,6 +25,8 @@ from typing import IO, Any
 
 import grpc
 
+from bitseg.names import SegmentKind
+
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_OTHER = 0, 1, 2, 3, 4
 EXIT_CODES = {
     grpc.StatusCode.INVALID_ARGUMENT: EXIT_INPUT,
@@ -817,7 +819,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", default="list", choices=["list", "get", "save", "delete"])
     p.add_argument("name", nargs="?")
     p.add_argument("query", nargs="?", help="for save: the query ('-' reads stdin)")
-    p.add_argument("--kind", default="standard", choices=["standard", "trigger", "hot"])
+    p.add_argument("--kind", default="standard", choices=[kind.value for kind in SegmentKind])
     p.add_argument("--description", default="")
     p.set_defaults(func=cmd_segments)
 

@@ -5,40 +5,12 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bitseg.errors import SchemaError
+from bitseg.vocabulary import BUILTIN_FIELDS, RESERVED_NAMES, FieldType
 
-
-class FieldType(str, Enum):
-    KEYWORD = "keyword"
-    TAGS = "tags"
-    BOOL = "bool"
-    PRESENCE = "presence"
-    DATE = "date"
-    INT = "int"
-    DECIMAL = "decimal"
-
-
-NUMERIC_TYPES = frozenset({FieldType.DATE, FieldType.INT, FieldType.DECIMAL})
-
-# Customer fields every index has, derived from its purchase lines.
-BUILTIN_FIELDS: dict[str, FieldType] = {
-    "orders": FieldType.INT,
-    "clv": FieldType.DECIMAL,
-    "first_purchase_date": FieldType.DATE,
-    "last_purchase_date": FieldType.DATE,
-}
-
-LINE_COLUMNS = frozenset({"customer", "time", "amount", "quantity", "order"})
-MEASURES = frozenset({"count", "sum_amount", "sum_quantity", "days"})
-DSL_WORDS = frozenset({
-    "and", "or", "not", "between", "in", "is", "null", "contains", "anniversary", "purchases", "matches",
-    "segment", "list", "all", "true", "false", "today", "yesterday", "date",
-})
-RESERVED = frozenset(BUILTIN_FIELDS) | LINE_COLUMNS | MEASURES | DSL_WORDS
 NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 
@@ -121,7 +93,7 @@ def _table(doc: dict, key: str) -> dict:
 def _field_type(name: str, kind: object, section: str) -> FieldType:
     if not NAME.match(name):
         raise SchemaError(f"schema: [{section}] field name {name!r} must match [a-z_][a-z0-9_]*")
-    if name in RESERVED:
+    if name in RESERVED_NAMES:
         raise SchemaError(f"schema: [{section}] field name {name!r} is reserved (a built-in or a query word)")
     try:
         return FieldType(kind)

@@ -34,7 +34,8 @@ from bitseg.query.expressions import (
     RelativeDay,
 )
 from bitseg.query.parser import parse
-from bitseg.server.convert import check_name, expr_to_node, node_to_expr, read_batch
+from bitseg.names import check_name
+from bitseg.server.convert import expr_to_node, node_to_expr, read_batch
 from bitseg.v1 import segments_pb2 as pb
 
 SPEC_EXAMPLES = [
@@ -107,10 +108,10 @@ def test_decimal_values_keep_their_digits() -> None:
 
 
 def test_names() -> None:
-    assert check_name("A-z_09") == "A-z_09"
+    assert check_name("A-z_09", "segment") == "A-z_09"
     for bad in ("", "a b", "a/b", "x" * 65, "ü", "a\n"):
         with pytest.raises(InvalidInputError):
-            check_name(bad)
+            check_name(bad, "segment")
 
 
 def test_csv_chunk_line_numbers_with_quoted_newlines() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from decimal import Decimal
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.days import day_date, day_number, optional_day
 from bitseg.errors import AlreadyExistsError, InvalidInputError, NotFoundError, QueryError
 from bitseg.index import ingest
 from bitseg.index.bitmaps import columns as bitmap_columns
@@ -24,8 +24,9 @@ from bitseg.index.executor import Executor
 from bitseg.index.fields import Field, NumberField, TagsField, ValueField, make_field
 from bitseg.index.lines import Dictionary, LineStore
 from bitseg.index.translate import Translator
-from bitseg.index.values import DECIMAL_SCALE, day_date, day_number, parse_date
+from bitseg.index.values import DECIMAL_SCALE
 from bitseg.index.views import ANY, TimeView, TimeViews
+from bitseg.names import SegmentKind, check_name
 from bitseg.query.bind import check
 from bitseg.query.expressions import InSegment, Node, walk
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
@@ -34,23 +35,15 @@ from bitseg.query.printer import to_text
 from bitseg.query.rewrite import normalize
 from bitseg.schema import FieldType, Schema
 
-NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
-SEGMENT_KINDS = ("standard", "trigger", "hot")
 _NO_DAY = np.iinfo(np.int64).max
 _PARSED_MAX = 4096
-
-
-def check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not NAME.match(name):
-        raise InvalidInputError(f"{what} name {name!r} must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")
-    return name
 
 
 @dataclass(frozen=True)
 class Segment:
     name: str
     query: str
-    kind: str = "standard"
+    kind: SegmentKind = SegmentKind.STANDARD
     description: str = ""
 
 
@@ -322,14 +315,8 @@ class Index:
         return tree, query
 
     def as_of(self, as_of: dt.date | str | None) -> dt.date:
-        if as_of is None or as_of == "":
-            return self.today()
-        if isinstance(as_of, str):
-            try:
-                return parse_date(as_of)
-            except ValueError:
-                raise InvalidInputError(f"as_of {as_of!r} is not a day (YYYY-MM-DD)") from None
-        return as_of
+        """The evaluation day: `as_of` as a day, or today in the index zone when not given."""
+        return optional_day(as_of, "as_of") or self.today()
 
     def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
         tree, text = self.tree(query)
@@ -385,11 +372,11 @@ class Index:
         return found
 
     @locked
-    def save_segment(self, name: str, query: str | Node, kind: str = "standard", description: str = "") -> Segment:
+    def save_segment(self, name: str, query: str | Node, kind: str | SegmentKind = SegmentKind.STANDARD,
+                     description: str = "") -> Segment:
         """Create or replace a saved segment; refuses a definition that makes a reference cycle."""
         check_name(name, "segment")
-        if kind not in SEGMENT_KINDS:
-            raise InvalidInputError(f"segment kind {kind!r} must be one of {', '.join(SEGMENT_KINDS)}")
+        kind = SegmentKind.of(kind)
         tree, text = self.tree(query)
         self._check_references(name, tree, text)
         segment = Segment(name, to_text(tree), kind, description)

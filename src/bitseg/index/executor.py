@@ -14,16 +14,35 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg import days
 from bitseg.errors import NotFoundError, QueryError
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, compare
-from bitseg.index.lines import Dictionary
-from bitseg.index.values import DECIMAL_SCALE, day_number
+from bitseg.index.lines import DAY_OFFSET, Dictionary
+from bitseg.index.values import DECIMAL_SCALE
 from bitseg.index.views import ANY
-from bitseg.query import dates
 from bitseg.query.expressions import (
-    All, And, Anniversary, Between, Compare, Contains, DateBetween, DateCompare, DimCompare, DimIn, DimIsNull,
-    In, InList, InSegment, IsNull, Matches, Node, Not, Or, Param, RelativeDay,
+    All,
+    And,
+    Anniversary,
+    Between,
+    Compare,
+    Contains,
+    DateBetween,
+    DateCompare,
+    DimCompare,
+    DimIn,
+    DimIsNull,
+    In,
+    InList,
+    InSegment,
+    IsNull,
+    Matches,
+    Node,
+    Not,
+    Or,
+    Param,
+    RelativeDay,
 )
 from bitseg.schema import FieldType
 
@@ -80,14 +99,14 @@ class Executor:
     def _stored(self, kind: FieldType, value: object, node: Node) -> object:
         """A literal in the field's stored units (days, ten-thousandths), possibly fractional."""
         if kind is FieldType.DATE:
-            return day_number(self.day(value, node))  # type: ignore[arg-type]
+            return days.day_number(self.day(value, node))  # type: ignore[arg-type]
         if kind is FieldType.DECIMAL:
             return _bounded(Decimal(value)) * DECIMAL_SCALE  # type: ignore[arg-type]
         return _bounded(value) if kind is FieldType.INT else value
 
     def day(self, value: dt.date | RelativeDay, node: Node | Param) -> dt.date:
         try:
-            return dates.resolve(value, self.as_of)
+            return days.resolve(value, self.as_of)
         except (OverflowError, ValueError):
             raise self.error(f"date {value!r} is out of range", node) from None
 
@@ -131,7 +150,7 @@ class Executor:
         for offset in range(span):
             day = start + dt.timedelta(days=offset)
             wanted.add(day.month * 32 + day.day)
-            if day.month == 2 and day.day == 28 and not _leap(day.year):
+            if day.month == 2 and day.day == 28 and not days.is_leap(day.year):
                 wanted.add(2 * 32 + 29)  # Feb 29 counts as Feb 28 in years without one
         present, month_day = self.index.month_days(node.field)
         return from_sorted(present[_lookup(wanted, 13 * 32)[month_day]])
@@ -180,7 +199,7 @@ class Executor:
             else:
                 continue
             for op, value in bounds:
-                day = day_number(self.day(value, param))
+                day = days.day_number(self.day(value, param))
                 if op == "!=":
                     return None
                 if op in ("=", ">=", ">"):
@@ -226,7 +245,7 @@ class Executor:
                 bounds = ([(">=", param.low), ("<=", param.high)] if isinstance(param, DateBetween)
                           else [(param.op, param.value)])  # type: ignore[union-attr]
                 for op, value in bounds:
-                    mask &= OPERATORS[op](lines["day"], day_number(self.day(value, param)))
+                    mask &= OPERATORS[op](lines["day"], days.day_number(self.day(value, param)))
         purchase = mask & (lines["quantity"] > 0)
         if not node.measures:
             return from_ids(lines["column"][purchase])
@@ -249,7 +268,7 @@ class Executor:
             weights = lines["amount" if measure == "sum_amount" else "quantity"][mask]
             sums = np.bincount(lines["column"][mask], weights=weights, minlength=size)
             return np.rint(sums).astype(np.int64)
-        other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + (1 << 20)
+        other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + DAY_OFFSET
         pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
         return np.bincount(np.unique(pairs) >> 32, minlength=size)
 
@@ -264,9 +283,5 @@ def _lookup(members: set[int], size: int) -> np.ndarray:
 def _bounded(value):
     """A literal clamped far beyond any stored number, so scaling it neither overflows nor takes long."""
     return max(-_LITERAL_BOUND, min(_LITERAL_BOUND, value))
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 

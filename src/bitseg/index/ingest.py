@@ -7,18 +7,23 @@ refused and nothing changes) or set aside in `rejects` while the good rows go in
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bitseg.days import day_number, local_day
 from bitseg.errors import InvalidInputError
-from bitseg.index.values import (
-    ABSENT, DECIMAL_SCALE, day_number, is_null, parse_cell, parse_decimal, parse_int,
-)
 from bitseg.index.lines import Dictionary, LineStore
+from bitseg.index.values import (
+    ABSENT,
+    DECIMAL_SCALE,
+    is_null,
+    parse_cell,
+    parse_decimal,
+    parse_int,
+)
 from bitseg.schema import FieldType, Schema
 
 _NUMERIC = (FieldType.INT, FieldType.DECIMAL, FieldType.DATE)
@@ -130,26 +135,13 @@ def days_from_times(values: Sequence | np.ndarray, zone: ZoneInfo, batch: Batch,
         simple[:] = False  # one bad cell: parse every cell on its own to name it
     for position in np.flatnonzero(~simple).tolist():
         try:
+            if is_null(values[position]) or values[position] is ABSENT:
+                batch.fail(position, name, "a time is required")
+                continue
             days[position] = day_number(local_day(values[position], zone))
         except ValueError as err:
             batch.fail(position, name, str(err))
     return days
-
-
-def local_day(value: object, zone: ZoneInfo) -> dt.date:
-    if is_null(value) or value is ABSENT:
-        raise ValueError("a time is required")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not an ISO-8601 date or time") from None
-    if isinstance(value, dt.datetime):
-        return value.astimezone(zone).date() if value.tzinfo is not None else value.date()
-    if isinstance(value, dt.date):
-        return value
-    raise ValueError(f"{value!r} is not a date or time")
 
 
 def amounts(values: Sequence | np.ndarray, batch: Batch, name: str = "amount") -> np.ndarray:

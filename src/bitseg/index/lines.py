@@ -13,7 +13,7 @@ from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.values import ABSENT
 
 NO_ORDER = 1 << 31  # order key of a line without an order id: NO_ORDER + day (the order is customer and day)
-_DAY_OFFSET = 1 << 20
+DAY_OFFSET = 1 << 20  # added to day numbers used as keys, so days before 1970 stay positive
 
 
 class Dictionary:
@@ -103,7 +103,7 @@ class LineStore:
     @staticmethod
     def order_keys(order_codes: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Order codes, or NO_ORDER + day where a line has no order id (code -1)."""
-        return np.where(order_codes < 0, NO_ORDER + days.astype(np.int64) + _DAY_OFFSET, order_codes)
+        return np.where(order_codes < 0, NO_ORDER + days.astype(np.int64) + DAY_OFFSET, order_codes)
 
     def append(self, arrays: dict[str, np.ndarray]) -> None:
         n = len(arrays["column"])

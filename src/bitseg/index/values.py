@@ -11,41 +11,18 @@ Stored forms: keyword str; tags frozenset of str; bool; presence True; date an i
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from bitseg.days import day_number, parse_date
 from bitseg.errors import InvalidInputError
 from bitseg.schema import FieldType
 
 DECIMAL_SCALE = 10_000
 ABSENT = object()  # a row that does not name a field leaves it untouched
-EPOCH = dt.date(1970, 1, 1)
-EPOCH_ORDINAL = EPOCH.toordinal()
 _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n"}
 _INT = re.compile(r"[+-]?\d+\Z")
-
-
-def day_number(day: dt.date) -> int:
-    return day.toordinal() - EPOCH_ORDINAL
-
-
-def day_date(number: int) -> dt.date:
-    return dt.date.fromordinal(int(number) + EPOCH_ORDINAL)
-
-
-def parse_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
 
 
 def parse_decimal(value: object) -> Decimal:

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.days import day_date, day_number, month_days, month_of, next_month
 from bitseg.index.bitmaps import from_ids, union
 from bitseg.index.lines import LineStore
-from bitseg.index.values import day_date, day_number
 
 ANY = ""
 _OFFSET = 1 << 19  # keeps day and month numbers before 1970 positive in group keys
@@ -42,21 +42,6 @@ class TimeView:
         yield from self.years.values()
 
 
-def month_of(day: int) -> int:
-    date = day_date(day)
-    return date.year * 12 + date.month - 1
-
-
-def month_days(month: int) -> tuple[int, int]:
-    year, index = divmod(month, 12)
-    start = dt.date(year, index + 1, 1)
-    return day_number(start), day_number(_next_month(start)) - 1
-
-
-def _next_month(date: dt.date) -> dt.date:
-    return dt.date(date.year + (date.month == 12), date.month % 12 + 1, 1)
-
-
 def cover(low: int, high: int) -> list[tuple[str, int]]:
     """The fewest buckets covering days [low, high]: ('year', y), ('month', m) or ('day', d).
 
@@ -71,9 +56,9 @@ def cover(low: int, high: int) -> list[tuple[str, int]]:
         if date.day == 1 and date.month == 1 and day_number(dt.date(date.year, 12, 31)) <= high:
             pieces.append(("year", date.year))
             day = day_number(dt.date(date.year + 1, 1, 1))
-        elif date.day == 1 and day_number(_next_month(date)) - 1 <= high:
+        elif date.day == 1 and day_number(next_month(date)) - 1 <= high:
             pieces.append(("month", date.year * 12 + date.month - 1))
-            day = day_number(_next_month(date))
+            day = day_number(next_month(date))
         else:
             pieces.append(("day", day))
             day += 1

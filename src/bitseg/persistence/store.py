@@ -45,10 +45,10 @@ from typing import Any, Self
 
 from pyroaring import BitMap
 
+from bitseg.days import day_number, optional_day
 from bitseg.errors import BitsegError, InvalidInputError, NotFoundError, PersistenceError
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.core import Catalog, Index, Segment, Tiering
-from bitseg.index.values import day_number, parse_date
 from bitseg.persistence import snapshot
 from bitseg.persistence.deferred import DeferredDictionary
 from bitseg.persistence.snapshot import SnapshotInfo
@@ -413,7 +413,7 @@ class Store:
 
     def daily_snapshot(self, day: dt.date | str | None = None) -> SnapshotInfo:
         """Evaluate every hot and trigger segment as of `day` (default: each index's local date), then snapshot."""
-        fixed = _day(day)
+        fixed = optional_day(day)
         return self._snapshot(lambda index: fixed or self._local_date(index), daily=True)
 
     def due(self, now: dt.datetime | None = None) -> bool:
@@ -497,12 +497,12 @@ class Store:
         """The (day, size, entered, left) rows of a hot (or trigger) segment, by day, within [start, end]."""
         found, tracker = self._tracked(index, segment, TRACKED, "history")
         with found.lock:
-            return tracker.history(segment, _day(start), _day(end))
+            return tracker.history(segment, optional_day(start, "start"), optional_day(end, "end"))
 
     def changes(self, index: str, segment: str, since: dt.date | str) -> ChangedIds:
         """Who entered and who left a trigger segment since the evaluation on `since` (or the last one before)."""
         found, tracker = self._tracked(index, segment, ("trigger",), "who entered and left")
-        day = _day(since)
+        day = optional_day(since, "since")
         if day is None:
             raise InvalidInputError("changes need a day to compare with (since, YYYY-MM-DD)")
         with found.lock:
@@ -510,15 +510,6 @@ class Store:
             keys = found.translator.to_keys
             return ChangedIds(changed.since, changed.day, keys(bitmap_columns(changed.entered)).tolist(),
                               keys(bitmap_columns(changed.left)).tolist())
-
-
-def _day(value: dt.date | str | None) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    try:
-        return parse_date(value)
-    except ValueError:
-        raise InvalidInputError(f"{value!r} is not a day (YYYY-MM-DD)") from None
 
 
 class DurableIndex:

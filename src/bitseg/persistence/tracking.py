@@ -31,14 +31,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pyroaring import BitMap
 
+from bitseg.days import day_date, day_number
 from bitseg.errors import InvalidInputError, NotFoundError
-from bitseg.index.values import day_date, day_number
+from bitseg.names import SegmentKind
 from bitseg.query.expressions import InSegment
 
 if TYPE_CHECKING:
     from bitseg.index.core import Index
 
-TRACKED = ("hot", "trigger")
+TRACKED = tuple(kind for kind in SegmentKind if kind.tracked)
 TRIGGER_DAYS = 90
 
 

@@ -16,8 +16,19 @@ from decimal import Decimal
 
 from bitseg.errors import QueryError
 from bitseg.query.expressions import (
-    Anniversary, Between, Compare, Contains, DimCompare, DimIn, DimIsNull, In, IsNull, Matches, Node,
-    RelativeDay, walk,
+    Anniversary,
+    Between,
+    Compare,
+    Contains,
+    DimCompare,
+    DimIn,
+    DimIsNull,
+    In,
+    IsNull,
+    Matches,
+    Node,
+    RelativeDay,
+    walk,
 )
 from bitseg.schema import FieldType, Schema
 

@@ -11,17 +11,33 @@ from decimal import Decimal
 
 from bitseg.errors import LimitError, QueryError
 from bitseg.query.expressions import (
-    COMPARISONS, All, And, Anniversary, Between, Compare, Contains, DateBetween, DateCompare, DimCompare, DimIn,
-    DimIsNull, In, InList, InSegment, IsNull, Matches, MeasureCompare, Node, Not, Or, Param, RelativeDay,
+    COMPARISONS,
+    All,
+    And,
+    Anniversary,
+    Between,
+    Compare,
+    Contains,
+    DateBetween,
+    DateCompare,
+    DimCompare,
+    DimIn,
+    DimIsNull,
+    In,
+    InList,
+    InSegment,
+    IsNull,
+    Matches,
+    MeasureCompare,
+    Node,
+    Not,
+    Or,
+    Param,
+    RelativeDay,
 )
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.query.tokens import Token, tokenize
-from bitseg.schema import MEASURES
-
-KEYWORDS = frozenset({
-    "and", "or", "not", "between", "in", "is", "null", "contains", "anniversary", "purchases", "matches",
-    "segment", "list", "all", "true", "false", "today", "yesterday",
-})
+from bitseg.vocabulary import KEYWORDS, MEASURES
 
 
 def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Node:

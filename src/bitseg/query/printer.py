@@ -13,8 +13,28 @@ import datetime as dt
 from decimal import Decimal
 
 from bitseg.query.expressions import (
-    All, And, Anniversary, Between, Compare, Contains, DateBetween, DateCompare, DimCompare, DimIn, DimIsNull,
-    In, InList, InSegment, IsNull, Matches, MeasureCompare, Node, Not, Or, Param, RelativeDay,
+    All,
+    And,
+    Anniversary,
+    Between,
+    Compare,
+    Contains,
+    DateBetween,
+    DateCompare,
+    DimCompare,
+    DimIn,
+    DimIsNull,
+    In,
+    InList,
+    InSegment,
+    IsNull,
+    Matches,
+    MeasureCompare,
+    Node,
+    Not,
+    Or,
+    Param,
+    RelativeDay,
 )
 
 

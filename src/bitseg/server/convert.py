@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bitseg.days import parse_day
 from bitseg.errors import InvalidInputError, LimitError, QueryError
+from bitseg.names import check_name
 from bitseg.query.expressions import (
     COMPARISONS,
     DATE_UNITS,
@@ -48,45 +50,13 @@ from bitseg.query.expressions import (
 )
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.v1 import segments_pb2 as pb
+from bitseg.vocabulary import MEASURES
 
-NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 DECIMAL = re.compile(r"[+-]?(?=[\d.]{1,39}\Z)\d+(\.\d+)?\Z")
 CUSTOMER_OPS = ("=", "<", "<=", ">", ">=")
-MEASURES = ("count", "sum_amount", "sum_quantity", "days")
 # A structured tree is bounded like query text is: protobuf already caps nesting near 50 levels,
 # this caps its breadth (a 64 KiB text query cannot hold more nodes than this either).
 MAX_EXPR_NODES = 20_000
-
-
-def check_name(name: str, what: str = "name") -> str:
-    """A name of an index, segment, list or tiering, or InvalidInputError naming the rule.
-
-    >>> check_name("gold_2026")
-    'gold_2026'
-    """
-    if not NAME.match(name):
-        shown = name if len(name) <= 80 else name[:80] + "…"
-        raise InvalidInputError(f"{what} {shown!r} is not valid: use 1 to 64 of A-Z a-z 0-9 _ -")
-    return name
-
-
-def parse_day(text: str, what: str = "day") -> dt.date:
-    """A day written YYYY-MM-DD.
-
-    >>> parse_day("2026-03-14")
-    datetime.date(2026, 3, 14)
-    """
-    if DAY.match(text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise InvalidInputError(f"{what} {text[:40]!r} is not a day; write YYYY-MM-DD")
-
-
-def optional_day(text: str, what: str = "as_of") -> dt.date | None:
-    return parse_day(text, what) if text else None
 
 
 def check_query_text(text: str, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -158,9 +128,9 @@ class _ExprReader:
             return Anniversary(_field(msg.field, path), _date_value(msg, "start", path),
                                _date_value(msg, "end", path))
         if kind == "in_segment":
-            return InSegment(check_name(msg.name, "segment name"))
+            return InSegment(check_name(msg.name, "segment"))
         if kind == "in_list":
-            return InList(check_name(msg.name, "list name"))
+            return InList(check_name(msg.name, "list"))
         if kind == "matches":
             return Matches(tuple(self.param(p, f"{path}.params[{i}]") for i, p in enumerate(msg.params)))
         raise QueryError(f"{path}: unknown node kind")  # pragma: no cover - the oneof has no other members

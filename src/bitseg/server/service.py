@@ -15,33 +15,33 @@ from typing import Any, cast
 import grpc
 
 from bitseg import Catalog, Index
+from bitseg.days import optional_day, parse_day
 from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.names import SegmentKind, check_name
 from bitseg.persistence import DurableIndex, SnapshotInfo, Store
 from bitseg.query.expressions import InSegment, Node
 from bitseg.query.parser import parse
-from bitseg.schema import BUILTIN_FIELDS
 from bitseg.server.convert import (
     Columns,
     Rows,
-    check_name,
     check_query_text,
     expr_to_node,
     node_to_expr,
-    optional_day,
-    parse_day,
     read_batch,
 )
 from bitseg.server.errors import DeadlineExceeded, status_of
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
+from bitseg.vocabulary import BUILTIN_FIELDS
 
 DEFAULT_CHUNK = 10_000
 MAX_CHUNK = 1_000_000
 MAX_REPORTED_REJECTS = 1_000
 MAX_DAY_RANGE = 3660   # BuyersPerDay: ten years of days
 
-KINDS = {pb.SEGMENT_KIND_UNSPECIFIED: "standard", pb.STANDARD: "standard", pb.TRIGGER: "trigger", pb.HOT: "hot"}
-KIND_VALUES = {"standard": pb.STANDARD, "trigger": pb.TRIGGER, "hot": pb.HOT}
+KINDS = {pb.SEGMENT_KIND_UNSPECIFIED: SegmentKind.STANDARD, pb.STANDARD: SegmentKind.STANDARD,
+         pb.TRIGGER: SegmentKind.TRIGGER, pb.HOT: SegmentKind.HOT}
+KIND_VALUES = {kind: value for value, kind in KINDS.items() if value != pb.SEGMENT_KIND_UNSPECIFIED}
 PERSISTENCE_MISSING = ("this server runs without a data directory (an in-memory catalog): snapshots, segment "
                        "history and trigger changes need a server started with --data-dir")
 Selection = str | Node
@@ -54,7 +54,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
     def _index(self, name: str, context: grpc.ServicerContext) -> Index:
-        check_name(name, "index name")
+        check_name(name, "index")
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
             raise DeadlineExceeded("the call's deadline passed before it could start")
@@ -88,7 +88,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         if kind == "expr":
             return expr_to_node(request.expr, index.limits)
         if kind == "segment":
-            index.get_segment(check_name(request.segment, "segment name"))  # NOT_FOUND, not a query error
+            index.get_segment(check_name(request.segment, "segment"))  # NOT_FOUND, not a query error
             return InSegment(request.segment)
         return None
 
@@ -113,12 +113,12 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
     # ── index lifecycle ──────────────────────────────────────────────────────────────────────────────
 
     def CreateIndex(self, request: pb.CreateIndexRequest, context: grpc.ServicerContext) -> pb.CreateIndexResponse:
-        name = check_name(request.index, "index name")
+        name = check_name(request.index, "index")
         index = self.catalog.create_index(name, request.schema_toml)
         return pb.CreateIndexResponse(info=self._info(name, index, detail=True))
 
     def DropIndex(self, request: pb.DropIndexRequest, context: grpc.ServicerContext) -> pb.DropIndexResponse:
-        self.catalog.drop_index(check_name(request.index, "index name"))
+        self.catalog.drop_index(check_name(request.index, "index"))
         return pb.DropIndexResponse()
 
     def ListIndexes(self, request: pb.ListIndexesRequest, context: grpc.ServicerContext) -> pb.ListIndexesResponse:
@@ -221,7 +221,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     def CheckMembership(self, request: pb.CheckMembershipRequest,
                         context: grpc.ServicerContext) -> pb.CheckMembershipResponse:
-        segments = [check_name(s, "segment name") for s in request.segments]
+        segments = [check_name(s, "segment") for s in request.segments]
         index = self._index(request.index, context)
         return pb.CheckMembershipResponse(is_member=index.check_membership(
             request.customer_id, segments, as_of=optional_day(request.as_of)))
@@ -235,7 +235,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
     # ── saved segments ───────────────────────────────────────────────────────────────────────────────
 
     def SaveSegment(self, request: pb.SaveSegmentRequest, context: grpc.ServicerContext) -> pb.SaveSegmentResponse:
-        name = check_name(request.name, "segment name")
+        name = check_name(request.name, "segment")
         if request.kind not in KINDS:
             raise InvalidInputError(f"unknown segment kind {request.kind}")
         index = self._index(request.index, context)
@@ -250,7 +250,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         return pb.SaveSegmentResponse(segment=self._segment(segment))
 
     def GetSegment(self, request: pb.GetSegmentRequest, context: grpc.ServicerContext) -> pb.GetSegmentResponse:
-        name = check_name(request.name, "segment name")
+        name = check_name(request.name, "segment")
         index = self._index(request.index, context)
         return pb.GetSegmentResponse(segment=self._segment(index.get_segment(name)))
 
@@ -261,35 +261,35 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     def DeleteSegment(self, request: pb.DeleteSegmentRequest,
                       context: grpc.ServicerContext) -> pb.DeleteSegmentResponse:
-        name = check_name(request.name, "segment name")
+        name = check_name(request.name, "segment")
         self._index(request.index, context).delete_segment(name)
         return pb.DeleteSegmentResponse()
 
     # ── static lists ─────────────────────────────────────────────────────────────────────────────────
 
     def UpdateList(self, request: pb.UpdateListRequest, context: grpc.ServicerContext) -> pb.UpdateListResponse:
-        name = check_name(request.name, "list name")
+        name = check_name(request.name, "list")
         index = self._index(request.index, context)
         size = index.update_list(name, add=list(request.add), remove=list(request.remove),
                                  replace=list(request.replace_with) if request.replace else None)
         return pb.UpdateListResponse(size=size)
 
     def GetList(self, request: pb.GetListRequest, context: grpc.ServicerContext) -> pb.GetListResponse:
-        name = check_name(request.name, "list name")
+        name = check_name(request.name, "list")
         members = self._index(request.index, context).get_list(name)
         return pb.GetListResponse(customer_ids=members, size=len(members))
 
     # ── tierings ─────────────────────────────────────────────────────────────────────────────────────
 
     def SaveTiering(self, request: pb.SaveTieringRequest, context: grpc.ServicerContext) -> pb.SaveTieringResponse:
-        name = check_name(request.name, "tiering name")
+        name = check_name(request.name, "tiering")
         index = self._index(request.index, context)
         tiers = [(tier.name, self._selection(index, tier.selection, "kind")) for tier in request.tiers]
         index.save_tiering(name, tiers, default=request.default_tier)
         return pb.SaveTieringResponse()
 
     def CountTiers(self, request: pb.CountTiersRequest, context: grpc.ServicerContext) -> pb.CountTiersResponse:
-        name = check_name(request.name, "tiering name")
+        name = check_name(request.name, "tiering")
         counts = self._index(request.index, context).count_tiers(name, as_of=optional_day(request.as_of))
         return pb.CountTiersResponse(tiers=[pb.TierCount(tier=t, count=c) for t, c in counts])
 
@@ -319,7 +319,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
     # ── history, changes and snapshots (the Store) ───────────────────────────────────────────────────
 
     def GetHistory(self, request: pb.GetHistoryRequest, context: grpc.ServicerContext) -> pb.GetHistoryResponse:
-        index, segment = check_name(request.index, "index name"), check_name(request.segment, "segment name")
+        index, segment = check_name(request.index, "index"), check_name(request.segment, "segment")
         start, end = optional_day(request.start, "start"), optional_day(request.end, "end")
         rows = self._store(context).history(index, segment, start, end)
         return pb.GetHistoryResponse(rows=[pb.HistoryRow(day=r.day.isoformat(), size=r.size, entered=r.entered,
@@ -330,7 +330,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         if not 0 <= request.chunk_size <= MAX_CHUNK:
             raise InvalidInputError(f"chunk_size {request.chunk_size} is out of range: 0 (the default, "
                                     f"{DEFAULT_CHUNK:,}) to {MAX_CHUNK:,}")
-        index, segment = check_name(request.index, "index name"), check_name(request.segment, "segment name")
+        index, segment = check_name(request.index, "index"), check_name(request.segment, "segment")
         since = parse_day(request.since, "since")
         changed = self._store(context).changes(index, segment, since)
         # Entered ids first, then left ones; at most chunk_size ids in a message, counting both.
