@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bitseg.errors import InvalidInputError
 
-FASHION_SCHEMA = """\
+TIMEZONE = "Europe/Amsterdam"         # purchase days and the default end day are local days here
+
+FASHION_SCHEMA = f"""\
 # A fashion retailer, as written by `bitseg generate`.
-timezone = "Europe/Amsterdam"
+timezone = "{TIMEZONE}"
 
 [profile]
 gender = "keyword"
@@ -36,7 +38,6 @@ SIZES: dict[str, tuple[int, int]] = {
     "L": (10_000_000, 100_000_000),
 }
 
-TIMEZONE = "Europe/Amsterdam"
 PROFILE_COLUMNS = ("customer", "gender", "country", "tags", "loyalty_member", "email",
                    "birth_date", "input_date", "points", "credit")
 DIMENSIONS = ("brand", "department", "collection", "color", "season", "source")

@@ -158,6 +158,6 @@ def _email_matrix(world: World, codes: ProfileCodes, rows: slice) -> np.ndarray:
     columns = np.arange(world.customers)[rows]
     email = codes.email[rows]
     matrix = text.concat([text.fixed_ids(b"c", columns + 1, text.id_width(world.customers)),
-                     text.coded([*(f"@{d}" for d in values_of(EMAIL_DOMAINS)), None], email)])
+                          text.coded([*(f"@{d}" for d in values_of(EMAIL_DOMAINS)), None], email)])
     matrix[email < 0] = 0
     return matrix

@@ -132,7 +132,7 @@ def purchase_csv(world: World, block: Block) -> bytes:
     return text.csv_rows([
         text.fixed_ids(b"C", block.customer + 1, text.id_width(world.customers)),
         text.concat([text.coded([f"{d} " for d in days], block.day),
-                np.take(text.clock_matrix(), block.second, axis=0)]),
+                     np.take(text.clock_matrix(), block.second, axis=0)]),
         text.cents_text(block.cents),
         text.int_text(block.quantity),
         text.order_matrix(block.order, block.returned),
