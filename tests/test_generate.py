@@ -15,6 +15,7 @@ import pytest
 
 from bitseg import generate
 from bitseg.errors import InvalidInputError
+from bitseg.generate.text import cents_text
 from bitseg.schema import Schema
 
 CUSTOMERS, LINES = generate.SIZES["XS"]
@@ -327,7 +328,7 @@ def test_no_time_in_the_hour_that_dst_skips(dataset: tuple[Path, dict[str, objec
 
 
 def test_amounts_text_keeps_the_sign_of_small_returns() -> None:
-    row = generate._cents_text(np.array([-50, 5, 0, 123456, -100]))
+    row = cents_text(np.array([-50, 5, 0, 123456, -100]))
     flat = row.reshape(-1)
     assert bytes(flat[flat != 0]) == b"-0.500.050.001234.56-1.00"
 
