@@ -104,12 +104,6 @@ def columns(bitmap: BitMap) -> np.ndarray:
     return np.frombuffer(bitmap.to_array(), dtype=np.uint32)
 
 
-def to_mask(bitmap: BitMap, size: int) -> np.ndarray:
-    mask = np.zeros(size, dtype=bool)
-    mask[columns(bitmap)] = True
-    return mask
-
-
 def union(bitmaps) -> BitMap:
     """The union of any number of bitmaps (pyroaring's `BitMap.union` needs at least one)."""
     bitmaps = list(bitmaps)

@@ -15,7 +15,6 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from bitseg.days import day_number, parse_date
-from bitseg.errors import InvalidInputError
 from bitseg.schema import FieldType
 
 DECIMAL_SCALE = 10_000
@@ -105,8 +104,3 @@ def parse_cell(kind: FieldType, value: object):
         return parse_int(value)
     return scaled(parse_decimal(value))
 
-
-def bad_cell(row: int, field: str, err: ValueError) -> InvalidInputError:
-    error = InvalidInputError(f"row {row}: field {field!r}: {err}")
-    error.row, error.field = row, field  # type: ignore[attr-defined]
-    return error
