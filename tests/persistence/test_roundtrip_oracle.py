@@ -174,7 +174,7 @@ def reopen(store: Store, mode: str, folder: Path, write: Callable[[list[tuple[st
 
 
 @pytest.mark.parametrize("mode", MODES)
-@examples(12)
+@examples(10)
 @given(data=st.data())
 def test_a_reopened_store_answers_like_the_oracle(mode: str, data) -> None:
     known = Known(base=data.draw(BASES, label="base"))

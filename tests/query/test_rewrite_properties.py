@@ -71,7 +71,7 @@ def show(name: str, tree: Node, rewritten: Node) -> str:
     return f"\nrewrite: {name}\nquery:     {to_text(tree)}\nrewritten: {to_text(rewritten)}\ntree: {tree!r}"
 
 
-@examples(80)
+@examples(60)
 @given(st.data())
 def test_each_rewrite_keeps_the_members(data) -> None:
     world, ctx = data.draw(worlds_with_segments(max_customers=8), label="world")
@@ -93,7 +93,7 @@ def test_each_rewrite_keeps_the_members(data) -> None:
 
 
 @pytest.mark.parametrize("name", list(STAGES))
-@examples(200)
+@examples(150)
 @given(data=st.data())
 def test_each_rewrite_is_idempotent(name: str, data) -> None:
     as_of = data.draw(st.sampled_from(SPECIAL_DAYS), label="as_of")
