@@ -71,8 +71,20 @@ REWRITES: tuple[Callable[[Node], Node], ...] = (flatten, drop_double_not, flatte
 
 
 def normalize(node: Node) -> Node:
-    for rewrite in REWRITES:
-        node = rewrite(node)
-    return node
+    """The rewrites in order, repeated until the tree stops changing: one rewrite can leave work for an
+    earlier one (dedupe turns `NOT (NOT a OR NOT a)` into `NOT NOT a`). Each pass only shrinks the tree,
+    so this ends after a few passes.
+
+    >>> from bitseg.query.parser import parse
+    >>> from bitseg.query.printer import to_text
+    >>> to_text(normalize(parse("NOT (NOT a = 1 OR NOT a = 1)")))
+    'a = 1'
+    """
+    while True:
+        before = node
+        for rewrite in REWRITES:
+            node = rewrite(node)
+        if node == before:
+            return node
 
 
