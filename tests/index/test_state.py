@@ -64,7 +64,8 @@ def test_translator() -> None:
     back = Translator.from_state(translator.state())
     same(translator.state(), back.state())
     assert back.size == 2000 and back.column("c5") is None and back.column("c6") == 6
-    assert back.to_columns(["c5", "c7", "new"]).tolist() == translator.to_columns(["c5", "c7", "new"]).tolist()
+    keys = ["c5", "c7", "new"]
+    assert back.to_columns(keys).tolist() == translator.to_columns(keys).tolist()
     assert back.items()[0].tolist() == translator.items()[0].tolist()
 
 
@@ -115,7 +116,8 @@ def test_fields(kind: FieldType) -> None:
         elif isinstance(f, PresenceField):
             f.set(np.array([2, 4000], dtype=np.uint32), ["x", "y"])
         else:
-            f.set(np.array([2, 4000], dtype=np.uint32), [field.names[0], field.names[-1]])  # type: ignore[attr-defined]
+            assert isinstance(f, ValueField)
+            f.set(np.array([2, 4000], dtype=np.uint32), [f.names[0], f.names[-1]])
     same(field.state(), back.state())
     assert answers(back) == answers(field)
 
@@ -159,7 +161,8 @@ def test_line_store() -> None:
     same(store.state(), back.state())
     assert back.orders.values == store.orders.values
     window = store.window(20050, 20300)
-    same(back.gather(["column", "brand", "amount"], window), store.gather(["column", "brand", "amount"], window))
+    names = ["column", "brand", "amount"]
+    same(back.gather(names, window), store.gather(names, window))
 
 
 def test_line_store_takes_a_dictionary_built_in_the_background() -> None:
@@ -180,22 +183,26 @@ def test_time_views() -> None:
         buy = batch["quantity"] > 0
         views.add(batch["column"][buy], batch["day"][buy], {"brand": batch["brand"][buy]})
     low, high = day_number(dt.date(2024, 10, 3)), day_number(dt.date(2024, 12, 20))
-    expected = [views.window("brand", [c], low, high) for c in range(-1, 8)] + [views.window(ANY, [0], None, None)]
+
+    def answers(views: TimeViews) -> list[BitMap]:
+        by_brand = [views.window("brand", [c], low, high) for c in range(-1, 8)]
+        return [*by_brand, views.window(ANY, [0], None, None)]
+
+    expected = answers(views)
     assert views.day_months  # the window built day buckets of a dimension
     plain(views.state())
     back = TimeViews.from_state(copied(views.state()), lines)
     same(views.state(), back.state())
     assert back.lines is lines and back.day_months == views.day_months
-    assert [back.window("brand", [c], low, high) for c in range(-1, 8)] + [back.window(ANY, [0], None, None)] \
-        == expected
+    assert answers(back) == expected
     assert TimeViews.from_state(TimeViews(lines).state(), lines).window(ANY, [0], None, None) == BitMap()
 
 
 def test_index_state_is_the_parts_states() -> None:
     index = Index.from_toml('[profile]\ncountry = "keyword"\ntags = "tags"\npoints = "int"\n'
                             '[purchase]\nbrand = "keyword"')
-    index.upsert_profiles([{"customer": f"c{i}", "country": "NL" if i % 2 else "BE", "tags": ["vip"] * (i % 3 == 0),
-                            "points": i} for i in range(40)])
+    index.upsert_profiles([{"customer": f"c{i}", "country": "NL" if i % 2 else "BE",
+                            "tags": ["vip"] * (i % 3 == 0), "points": i} for i in range(40)])
     index.add_purchases([{"customer": f"c{i % 30}", "time": f"2026-01-{1 + i % 28:02d}", "amount": "10",
                           "brand": f"b{i % 4}", "order": f"o{i // 2}"} for i in range(100)])
     index.update_list("gold", add=["c1", "c2"])
@@ -205,8 +212,8 @@ def test_index_state_is_the_parts_states() -> None:
     assert index.views.day_months
     state = index.state()
     plain(state)
-    assert list(state) == ["translator", "existence", "fields", "builtins", "order_pairs", "lines", "orders", "views",
-                           "segments", "lists", "tierings"]
+    assert list(state) == ["translator", "existence", "fields", "builtins", "order_pairs", "lines", "orders",
+                           "views", "segments", "lists", "tierings"]
     same(state["translator"], index.translator.state())
     same(state["lines"], index.lines.state())
     back = Index.from_state(index.schema, "back", copied(state))

@@ -558,7 +558,8 @@ class Index:
         """Everything the index holds, for a snapshot (`from_state` is the inverse): each part's own state.
 
         The arrays and bitmaps are the live ones, not copies: read them while holding `lock`.
-        The order ids sit at the top, not inside `lines`: start-up may hand them back as a lazily built Dictionary.
+        The order ids sit at the top, not inside `lines`: start-up may hand them back as a Dictionary that is
+        built in the background (persistence.deferred).
         """
         return {
             "translator": self.translator.state(),
@@ -576,8 +577,8 @@ class Index:
 
     @classmethod
     def from_state(cls, schema: Schema, name: str, state: Mapping, limits: Limits = DEFAULT_LIMITS) -> Index:
-        """An index holding what `state()` returned; its arrays and bitmaps are adopted, not copied, so `state` must
-        not be one a live index still writes to.
+        """An index holding what `state()` returned; its arrays and bitmaps are adopted, not copied, so
+        `state` must not be one that a live index still writes to.
 
         `state["orders"]` may be a Dictionary already (a large index's order ids, built in the background).
         """
@@ -585,7 +586,8 @@ class Index:
         index.translator = Translator.from_state(state["translator"])
         index.existence = state["existence"]
         index.fields = {n: type(f).from_state(state["fields"][n], f.kind) for n, f in index.fields.items()}
-        index.builtins = {n: NumberField.from_state(state["builtins"][n], f.kind) for n, f in index.builtins.items()}
+        index.builtins = {n: NumberField.from_state(state["builtins"][n], f.kind)
+                          for n, f in index.builtins.items()}
         index.order_pairs = np.asarray(state["order_pairs"], dtype=np.int64)
         orders = state["orders"]
         orders = orders if isinstance(orders, Dictionary) else Dictionary.from_state(orders)

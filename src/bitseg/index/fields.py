@@ -5,9 +5,9 @@
 - `PresenceField`: only whether the value is set.
 - `NumberField` (int, decimal, date): a numpy column of stored numbers and the bitmap of non-NULL columns.
 
-Every field keeps `present`, the bitmap of columns whose value is not NULL, and persists itself: `state()` gives
-plain values, numpy arrays and bitmaps — the live ones, so a snapshot reads them holding the index lock and copies
-them — and `from_state(state, kind)` builds the field back, adopting them.
+Every field keeps `present`, the bitmap of columns whose value is not NULL, and persists itself: `state()`
+gives plain values, numpy arrays and bitmaps — the live ones, so a snapshot reads them holding the index lock
+and copies them — and `from_state(state, kind)` builds the field back, adopting them.
 """
 
 from __future__ import annotations
@@ -141,8 +141,9 @@ class ValueField(Field):
 
     def state(self) -> dict[str, Any]:
         """Also `names` (the values by code), `rows` (their bitmaps, in the same order) and `column_codes`."""
-        return {**super().state(), "names": self.names, "rows": [self.rows.get(v, BitMap()) for v in self.names],
-                "column_codes": self.column_codes[: self.used]}
+        rows = [self.rows.get(v, BitMap()) for v in self.names]
+        codes = self.column_codes[: self.used]
+        return {**super().state(), "names": self.names, "rows": rows, "column_codes": codes}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], kind: FieldType) -> Self:
@@ -271,7 +272,8 @@ def compare(values: np.ndarray, op: str, threshold: int | Decimal) -> np.ndarray
     >>> compare(np.array([1, 2, 3]), ">", Decimal("1.5")).tolist()
     [False, True, True]
     """
-    if not -_INT64_BOUND <= threshold <= _INT64_BOUND:  # beyond every stored value; int() of a huge Decimal would not return
+    # beyond every stored value: clamped, because int() of a huge Decimal would not return
+    if not -_INT64_BOUND <= threshold <= _INT64_BOUND:
         threshold = _INT64_BOUND if threshold > 0 else -_INT64_BOUND
     if threshold != int(threshold):
         if op == "=":

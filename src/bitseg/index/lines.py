@@ -1,7 +1,8 @@
-"""The purchase line store: one numpy column per line attribute, appended in batches, dimension values as codes.
+"""The purchase line store: a numpy column per line attribute, appended in batches, dimension values as codes.
 
-Both classes persist themselves: `state()` gives plain values and numpy arrays — the live ones, so a snapshot reads
-them holding the index lock and copies them — and `from_state` builds the object back, adopting the arrays.
+Both classes persist themselves: `state()` gives plain values and numpy arrays — the live ones, so a snapshot
+reads them holding the index lock and copies them — and `from_state` builds the object back, adopting the
+arrays.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class Dictionary:
         return out
 
     def state(self) -> list[str]:
-        """The values by code: a list, not a dict, so that a long one (order ids) is one file of names in a snapshot,
-        which start-up may decode lazily (persistence.deferred)."""
+        """The values by code: a list, not a dict, so that a long one (order ids) is one file of names in a
+        snapshot, which start-up may decode lazily (persistence.deferred)."""
         return self.values
 
     @classmethod
@@ -204,11 +205,11 @@ class LineStore:
         return {name: column[: self.size] for name, column in self._columns.items()}
 
     def state(self) -> dict[str, Any]:
-        """`columns` (every line column, cut to the lines held), `runs` (end offset of each day-sorted run) and
-        `dictionaries` (each dimension's Dictionary state).
+        """`columns` (every line column, cut to the lines held), `runs` (end offset of each day-sorted run)
+        and `dictionaries` (each dimension's Dictionary state).
 
-        The order-id Dictionary is not in it: its owner keeps it apart and hands it back to `from_state`, because
-        millions of order ids are worth rebuilding lazily (persistence.deferred).
+        The order-id Dictionary is not in it: its owner keeps it apart and hands it back to `from_state`,
+        because millions of order ids are worth rebuilding lazily (persistence.deferred).
         """
         return {"columns": self.arrays(), "runs": self.runs,
                 "dictionaries": {dim: d.state() for dim, d in self.dictionaries.items()}}
@@ -218,14 +219,18 @@ class LineStore:
         """A LineStore of `dimensions` holding what `state()` returned, with the order-id Dictionary `orders`.
 
         >>> store = LineStore(["brand"])
+        >>> brand = store.dictionaries["brand"].encode(["x", "y"])
         >>> store.append({"column": np.array([0, 1]), "day": np.array([7, 3]), "amount": np.zeros(2),
-        ...               "quantity": np.ones(2), "order": np.zeros(2), "brand": store.dictionaries["brand"].encode(["x", "y"])})
+        ...               "quantity": np.ones(2), "order": np.zeros(2), "brand": brand})
         >>> back = LineStore.from_state(store.state(), ["brand"], Dictionary())
-        >>> back["day"].tolist(), back["brand"].tolist(), back.dictionaries["brand"].code("y"), back.window(4, 9)
-        ([3, 7], [1, 0], 1, [(1, 2)])
+        >>> back["day"].tolist(), back["brand"].tolist(), back.dictionaries["brand"].code("y")
+        ([3, 7], [1, 0], 1)
+        >>> back.window(4, 9)
+        [(1, 2)]
         """
         store = cls(dimensions)
-        store.dictionaries = {dim: Dictionary.from_state(state["dictionaries"][dim]) for dim in store.dimensions}
+        saved_dictionaries = state["dictionaries"]
+        store.dictionaries = {dim: Dictionary.from_state(saved_dictionaries[dim]) for dim in store.dimensions}
         store.orders = orders
         saved = state["columns"]
         # adopted when the type is right and the array writable (append writes into it, erase compacts it)

@@ -9,8 +9,8 @@ a window needs the days of that month (one pass over the line store), and kept c
 load spread over two years would otherwise build a bitmap per value and day — 100k+ small bitmaps per million
 lines, the largest cost of ingest — for days no query ever splits.
 
-Both classes persist themselves: `state()` gives plain values and bitmaps — the live ones, so a snapshot reads them
-holding the index lock — and `from_state` builds the object back, adopting the bitmaps.
+Both classes persist themselves: `state()` gives plain values and bitmaps — the live ones, so a snapshot reads
+them holding the index lock — and `from_state` builds the object back, adopting the bitmaps.
 """
 
 from __future__ import annotations
@@ -191,8 +191,9 @@ class TimeViews:
                 bitmap -= gone
 
     def state(self) -> dict[str, Any]:
-        """`first_day` and `last_day` with a purchase (None when there is none), `day_months` (the [dimension,
-        month] pairs whose day buckets are built) and `views` ([dimension, value code, TimeView state] each)."""
+        """`first_day` and `last_day` with a purchase (None when there is none), `day_months` (the
+        [dimension, month] pairs whose day buckets are built) and `views` ([dimension, value code,
+        TimeView state] each)."""
         return {"first_day": self.first_day, "last_day": self.last_day, "day_months": sorted(self.day_months),
                 "views": [[dim, code, view.state()] for (dim, code), view in self.views.items()]}
 

@@ -16,9 +16,10 @@ Per index (`<id>/<index>/`):
 - `meta.msgpack`: everything else (names, dictionaries, segments, lists, tierings, histories), with each bitmap,
   column and file referenced by number or name.
 
-The `.npy` and `.msgpack` files are named by the declared layout (layout.py), never by the state's keys: `capture`
-refuses an array or long list the layout has no file for. FORMAT 1 snapshots (names taken from the keys) are
-refused with a clear message, not migrated: bitseg is pre-1.0, and the log or a re-import rebuilds the data.
+The `.npy` and `.msgpack` files are named by the declared layout (layout.py), never by the state's keys:
+`capture` refuses an array or long list the layout has no file for. FORMAT 1 snapshots (names taken from the
+keys) are refused with a clear message, not migrated: bitseg is pre-1.0, and the log or a re-import rebuilds
+the data.
 
 `MANIFEST` (JSON plus a last line `crc32 <hex>` over the JSON) lists every file with its size and crc32, the log
 sequence number each index was captured at, and `base_seq`, the log position the snapshot starts from.
@@ -277,8 +278,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise PersistenceError(f"snapshot {path.name}: {file} is damaged (its checksum does not match)")
     manifest = json.loads(body)
     if manifest.get("format") == 1:
-        raise PersistenceError(f"snapshot {path.name}: format 1 is no longer read (before 1.0 snapshots are not "
-                               "migrated); delete it to start from the log, or re-import the data")
+        raise PersistenceError(f"snapshot {path.name}: format 1 is no longer read (before 1.0, snapshots are "
+                               "not migrated); delete it to start from the log, or re-import the data")
     if manifest.get("format") != FORMAT:
         raise PersistenceError(f"snapshot {path.name}: format {manifest.get('format')!r} is not {FORMAT}; "
                                "it was written by another version of bitseg")
