@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,7 @@ import pytest
 from pyroaring import BitMap
 
 from bitseg import Catalog, Index, PersistenceError
-from bitseg.persistence import Store, snapshot
+from bitseg.persistence import Store, layout, snapshot
 from bitseg.schema import Schema
 
 from . import shop
@@ -249,3 +252,75 @@ def test_many_order_ids_come_back_in_the_background(tmp_path: Path) -> None:
         assert index.count(query, as_of=shop.AS_OF) == reference.count(query, as_of=shop.AS_OF), query
     store.close()
     assert Store(tmp_path).open().get("shop").count("orders >= 15") == reference.count("orders >= 15")
+
+
+SMALL_SCHEMA = ('[profile]\ncountry = "keyword"\nvip = "bool"\ntags = "tags"\nemail = "presence"\n'
+                'points = "int"\n[purchase]\nbrand = "keyword"')
+
+
+def small_state() -> dict[str, Any]:
+    index = Index.from_toml(SMALL_SCHEMA)
+    index.upsert_profiles([{"customer": "c1", "country": "NL", "vip": True, "tags": ["a"], "email": "x@y",
+                            "points": 3}, {"customer": "c2", "country": "BE"}])
+    index.add_purchases([{"customer": "c2", "time": "2026-01-05", "amount": "9.95", "brand": "b",
+                          "order": "o1"}])
+    return {**index.state(), "tracking": {"last_day": None, "tracks": {}}}
+
+
+def test_file_names_are_the_declared_layout(tmp_path: Path) -> None:
+    """A golden list: a change here is a change of the snapshot format (bump layout.FORMAT)."""
+    info = snapshot.write(tmp_path, [snapshot.capture("small", SMALL_SCHEMA, 1, small_state())], 0,
+                          dt.datetime(2026, 3, 14, tzinfo=dt.UTC), daily=False)
+    assert sorted(p.name for p in (info.path / "small").iterdir()) == [
+        "bitmaps.bin", "bitmaps.offsets.npy",
+        "builtins.clv.values.npy", "builtins.first_purchase_date.values.npy",
+        "builtins.last_purchase_date.values.npy", "builtins.orders.values.npy",
+        "fields.country.column_codes.npy", "fields.points.values.npy", "fields.vip.column_codes.npy",
+        "keys.msgpack",
+        "lines.amount.npy", "lines.brand.npy", "lines.column.npy", "lines.day.npy", "lines.order.npy",
+        "lines.quantity.npy",
+        "meta.msgpack", "order_pairs.npy", "schema.toml",
+    ]
+    assert snapshot.read_manifest(info.path)["format"] == layout.FORMAT == 2
+
+
+def test_long_lists_get_the_declared_files() -> None:
+    state = small_state()
+    many = [f"v{i}" for i in range(70_000)]
+    state["orders"] = state["fields"]["country"]["names"] = state["lines"]["dictionaries"]["brand"] = many
+    captured = snapshot.capture("small", SMALL_SCHEMA, 1, state)
+    assert sorted(captured.objects) == ["dictionaries.brand.msgpack", "fields.country.names.msgpack",
+                                        "keys.msgpack", "orders.msgpack"]
+
+
+@pytest.mark.parametrize("change", ["array", "object array", "long list", "part", "renamed key"])
+def test_an_array_or_list_the_layout_does_not_declare_is_refused(change: str) -> None:
+    state = small_state()
+    if change == "array":
+        state["fields"]["points"]["extra"] = np.arange(3)
+    elif change == "object array":
+        state["lines"]["columns"]["note"] = np.array(["x"], dtype=object)
+    elif change == "long list":
+        state["views"]["names"] = [f"v{i}" for i in range(70_000)]
+    elif change == "part":
+        state["novel"] = {}
+    else:  # a component renaming a key must not quietly rename its file
+        state["translator"] = {"external_ids": state["translator"]["keys"]}
+    with pytest.raises(PersistenceError, match="snapshot layout"):
+        snapshot.capture("small", SMALL_SCHEMA, 1, state)
+
+
+def test_a_format_1_snapshot_is_refused_with_a_clear_message(tmp_path: Path,
+                                                              expected: dict[str, Any]) -> None:
+    store = build(tmp_path)
+    info = store.snapshot()
+    crash(store)
+    manifest = json.loads((info.path / snapshot.MANIFEST).read_bytes().rpartition(b"\ncrc32")[0])
+    body = json.dumps({**manifest, "format": 1}, indent=1, sort_keys=True).encode()
+    (info.path / snapshot.MANIFEST).write_bytes(body + b"\ncrc32 %08x\n" % zlib.crc32(body))
+    with pytest.raises(PersistenceError, match="format 1 is no longer read .*not migrated"):
+        snapshot.load(info.path)
+    assert "format 1" in (snapshot.list_all(tmp_path / "snapshots")[0].problem or "")
+    store = reopen(tmp_path)  # the log still reaches back to the start: it alone rebuilds the index
+    assert len(store.problems) == 1 and "format 1 is no longer read" in store.problems[0]
+    assert shop.answers(store.get("shop")) == expected

@@ -25,7 +25,7 @@ from bitseg.index.fields import Field, NumberField, TagsField, ValueField, make_
 from bitseg.index.lines import Dictionary, LineStore
 from bitseg.index.translate import Translator
 from bitseg.index.values import DECIMAL_SCALE
-from bitseg.index.views import ANY, TimeView, TimeViews
+from bitseg.index.views import ANY, TimeViews
 from bitseg.names import SegmentKind, check_name
 from bitseg.query.bind import check
 from bitseg.query.expressions import InSegment, Node, walk
@@ -555,37 +555,21 @@ class Index:
 
     # ── persistence hooks: the whole index as plain values, numpy arrays and bitmaps ──
     def state(self) -> dict:
-        """Everything the index holds, for a snapshot (`from_state` is the inverse).
+        """Everything the index holds, for a snapshot (`from_state` is the inverse): each part's own state.
 
         The arrays and bitmaps are the live ones, not copies: read them while holding `lock`.
+        The order ids sit at the top, not inside `lines`: start-up may hand them back as a Dictionary that is
+        built in the background (persistence.deferred).
         """
-        size = self.translator.size
-
-        def field_state(field: Field) -> dict:
-            entry: dict = {"present": field.present}
-            if isinstance(field, ValueField):
-                entry.update(names=list(field.names), rows=[field.rows.get(v, BitMap()) for v in field.names],
-                             column_codes=field.column_codes[:size])
-            elif isinstance(field, TagsField):
-                entry.update(tags=list(field.rows), rows=list(field.rows.values()))
-            elif isinstance(field, NumberField):
-                entry["values"] = field.values[:size]
-            return entry
-
         return {
-            "keys": self.translator._keys[:size],  # external ids by column, None where erased
+            "translator": self.translator.state(),
             "existence": self.existence,
-            "fields": {name: field_state(f) for name, f in self.fields.items()},
-            "builtins": {name: field_state(f) for name, f in self.builtins.items()},
+            "fields": {name: field.state() for name, field in self.fields.items()},
+            "builtins": {name: field.state() for name, field in self.builtins.items()},
             "order_pairs": self.order_pairs,
-            "lines": self.lines.arrays(),
-            "line_runs": list(self.lines.runs),  # end offsets of the day-sorted runs of lines
-            "dictionaries": {dim: d.values for dim, d in self.lines.dictionaries.items()},
-            "orders": self.lines.orders.values,
-            "days": (self.views.first_day, self.views.last_day),
-            "day_months": sorted(self.views.day_months),  # (dimension, month) whose day buckets are built
-            "views": [(dim, code, view.days, view.months, view.years)
-                      for (dim, code), view in self.views.views.items()],
+            "lines": self.lines.state(),
+            "orders": self.lines.orders.state(),
+            "views": self.views.state(),
             "segments": [(s.name, s.query, s.kind, s.description) for s in self.segments.values()],
             "lists": self.lists,
             "tierings": [(t.name, [list(tier) for tier in t.tiers], t.default) for t in self.tierings.values()],
@@ -593,56 +577,22 @@ class Index:
 
     @classmethod
     def from_state(cls, schema: Schema, name: str, state: Mapping, limits: Limits = DEFAULT_LIMITS) -> Index:
-        """An index holding what `state()` returned (arrays may be adopted, not copied)."""
+        """An index holding what `state()` returned; its arrays and bitmaps are adopted, not copied, so
+        `state` must not be one that a live index still writes to.
+
+        `state["orders"]` may be a Dictionary already (a large index's order ids, built in the background).
+        """
         index = cls(schema, name, limits)
-        keys = state["keys"]
-        size = len(keys)
-        translator = index.translator
-        translator._keys = np.empty(max(1024, size), dtype=object)
-        translator._keys[:size] = keys
-        translator.size = size
-        live_keys, live_columns = translator.items()
-        translator._columns = dict(zip(live_keys.tolist(), live_columns.tolist()))
+        index.translator = Translator.from_state(state["translator"])
         index.existence = state["existence"]
-
-        def padded(values: np.ndarray, fill: int, dtype: type) -> np.ndarray:
-            out: np.ndarray = np.full(max(1024, size, len(values)), fill, dtype=dtype)
-            out[: len(values)] = values
-            return out
-
-        for fields, saved in ((index.fields, state["fields"]), (index.builtins, state["builtins"])):
-            for field_name, entry in saved.items():
-                field = fields[field_name]
-                field.present = entry["present"]
-                if isinstance(field, ValueField):
-                    field.names = list(entry["names"])
-                    field.codes = {v: i for i, v in enumerate(field.names)}
-                    field.rows = dict(zip(field.names, entry["rows"]))
-                    field.column_codes = padded(entry["column_codes"], -1, np.int32)
-                elif isinstance(field, TagsField):
-                    field.rows = dict(zip(entry["tags"], entry["rows"]))
-                elif isinstance(field, NumberField):
-                    field.values = padded(entry["values"], 0, np.int64)
+        index.fields = {n: type(f).from_state(state["fields"][n], f.kind) for n, f in index.fields.items()}
+        index.builtins = {n: NumberField.from_state(state["builtins"][n], f.kind)
+                          for n, f in index.builtins.items()}
         index.order_pairs = np.asarray(state["order_pairs"], dtype=np.int64)
-        lines = index.lines
-        for dim, values in state["dictionaries"].items():
-            lines.dictionaries[dim].values = list(values)
-            lines.dictionaries[dim].codes.update(zip(values, range(len(values))))
-        if isinstance(state["orders"], Dictionary):  # millions of order ids: the caller may build it lazily
-            lines.orders = state["orders"]
-        else:
-            lines.orders.values = list(state["orders"])
-            lines.orders.codes.update(zip(lines.orders.values, range(len(lines.orders.values))))
-        saved_lines = state["lines"]
-        lines.size = len(saved_lines["column"])
-        lines.runs = list(state["line_runs"])
-        lines._columns = {column: np.require(saved_lines[column], dtype=array.dtype, requirements=["C", "W"])
-                          for column, array in lines._columns.items()}
-        index.views.first_day, index.views.last_day = state["days"]
-        index.views.day_months = {(dim, month) for dim, month in state["day_months"]}
-        for dim, code, days, months, years in state["views"]:
-            view = index.views.views[(dim, code)] = TimeView()
-            view.days, view.months, view.years = dict(days), dict(months), dict(years)
+        orders = state["orders"]
+        orders = orders if isinstance(orders, Dictionary) else Dictionary.from_state(orders)
+        index.lines = LineStore.from_state(state["lines"], schema.dimensions, orders)
+        index.views = TimeViews.from_state(state["views"], index.lines)
         for segment_name, query, kind, description in state["segments"]:
             tree, _ = index.tree(query)
             index.segments[segment_name] = Segment(segment_name, query, kind, description)

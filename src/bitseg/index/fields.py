@@ -5,15 +5,18 @@
 - `PresenceField`: only whether the value is set.
 - `NumberField` (int, decimal, date): a numpy column of stored numbers and the bitmap of non-NULL columns.
 
-Every field keeps `present`, the bitmap of columns whose value is not NULL.
+Every field keeps `present`, the bitmap of columns whose value is not NULL, and persists itself: `state()`
+gives plain values, numpy arrays and bitmaps — the live ones, so a snapshot reads them holding the index lock
+and copies them — and `from_state(state, kind)` builds the field back, adopting them.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
+from typing import Any, Self
 
 import numpy as np
 from pyroaring import BitMap
@@ -48,8 +51,22 @@ class Field:
     def __init__(self) -> None:
         self.present = BitMap()
 
+    @classmethod
+    def empty(cls, kind: FieldType) -> Self:
+        return cls()
+
     def erase(self, gone: BitMap) -> None:
         self.present -= gone
+
+    def state(self) -> dict[str, Any]:
+        return {"present": self.present}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], kind: FieldType) -> Self:
+        """A field of type `kind` holding what `state()` returned."""
+        field = cls.empty(kind)
+        field.present = state["present"]
+        return field
 
 
 class ValueField(Field):
@@ -62,6 +79,11 @@ class ValueField(Field):
         self.codes: dict[object, int] = {}
         self.names: list[object] = []
         self.column_codes = np.full(1024, -1, dtype=np.int32)
+        self.used = 0  # columns below this may have a code; the rest of column_codes is spare room
+
+    @classmethod
+    def empty(cls, kind: FieldType) -> Self:
+        return cls(kind)
 
     def _code(self, value: object) -> int:
         code = self.codes.get(value)
@@ -73,10 +95,13 @@ class ValueField(Field):
     def set(self, columns: np.ndarray, values: list) -> None:
         """Give distinct `columns` their `values` (None clears)."""
         new = np.array([-1 if v is None else self._code(v) for v in values], dtype=np.int32)
-        if len(columns) and int(columns.max()) >= len(self.column_codes):
-            grown = np.full(max(2 * len(self.column_codes), int(columns.max()) + 1), -1, dtype=np.int32)
-            grown[: len(self.column_codes)] = self.column_codes
-            self.column_codes = grown
+        if len(columns):
+            end = int(columns.max()) + 1
+            if end > len(self.column_codes):
+                grown = np.full(max(2 * len(self.column_codes), end), -1, dtype=np.int32)
+                grown[: len(self.column_codes)] = self.column_codes
+                self.column_codes = grown
+            self.used = max(self.used, end)
         old = self.column_codes[columns]
         changed = old != new
         columns, old, new = columns[changed], old[changed], new[changed]
@@ -114,6 +139,22 @@ class ValueField(Field):
         cols = np.frombuffer(gone.to_array(), np.uint32)
         self.column_codes[cols[cols < len(self.column_codes)]] = -1
 
+    def state(self) -> dict[str, Any]:
+        """Also `names` (the values by code), `rows` (their bitmaps, in the same order) and `column_codes`."""
+        rows = [self.rows.get(v, BitMap()) for v in self.names]
+        codes = self.column_codes[: self.used]
+        return {**super().state(), "names": self.names, "rows": rows, "column_codes": codes}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], kind: FieldType) -> Self:
+        field = super().from_state(state, kind)
+        field.names = list(state["names"])
+        field.codes = {value: code for code, value in enumerate(field.names)}
+        field.rows = dict(zip(field.names, state["rows"]))
+        field.column_codes = np.require(state["column_codes"], np.int32, ["C", "W"])  # set() grows it
+        field.used = len(field.column_codes)
+        return field
+
 
 class TagsField(Field):
     kind = FieldType.TAGS
@@ -143,6 +184,16 @@ class TagsField(Field):
         for row in self.rows.values():
             row -= gone
 
+    def state(self) -> dict[str, Any]:
+        """Also `tags` and `rows`, their bitmaps in the same order."""
+        return {**super().state(), "tags": list(self.rows), "rows": list(self.rows.values())}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], kind: FieldType) -> Self:
+        field = super().from_state(state, kind)
+        field.rows = dict(zip(state["tags"], state["rows"]))
+        return field
+
 
 class PresenceField(Field):
     kind = FieldType.PRESENCE
@@ -160,12 +211,18 @@ class NumberField(Field):
         super().__init__()
         self.kind = kind
         self.values = np.zeros(1024, dtype=np.int64)
+        self.used = 0  # columns below this may have a value; the rest of values is spare room
+
+    @classmethod
+    def empty(cls, kind: FieldType) -> Self:
+        return cls(kind)
 
     def reserve(self, size: int) -> None:
         if size > len(self.values):
             grown = np.zeros(max(size, 2 * len(self.values)), dtype=np.int64)
             grown[: len(self.values)] = self.values
             self.values = grown
+        self.used = max(self.used, size)
 
     def set(self, columns: np.ndarray, values: tuple[np.ndarray, np.ndarray]) -> None:
         """Give distinct `columns` the stored `numbers` where `is_set`, NULL elsewhere."""
@@ -189,13 +246,24 @@ class NumberField(Field):
         return from_mask(low_mask & high_mask) & self.present
 
     def select_in(self, thresholds: Iterable[int | Decimal], size: int) -> BitMap:
-        exact = [int(t) for t in thresholds if abs(t) < _INT64_BOUND and t == int(t)]
+        exact = [int(t) for t in thresholds if -_INT64_BOUND < t < _INT64_BOUND and t == int(t)]
         return from_mask(np.isin(self.values[:size], exact)) & self.present
 
     def erase(self, gone: BitMap) -> None:
         super().erase(gone)
         cols = np.frombuffer(gone.to_array(), np.uint32)
         self.values[cols[cols < len(self.values)]] = 0
+
+    def state(self) -> dict[str, Any]:
+        """Also `values`, the stored numbers by column (0 where not present)."""
+        return {**super().state(), "values": self.values[: self.used]}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], kind: FieldType) -> Self:
+        field = super().from_state(state, kind)
+        field.values = np.require(state["values"], np.int64, ["C", "W"])  # reserve() grows it
+        field.used = len(field.values)
+        return field
 
 
 def compare(values: np.ndarray, op: str, threshold: int | Decimal) -> np.ndarray | None:
@@ -204,7 +272,8 @@ def compare(values: np.ndarray, op: str, threshold: int | Decimal) -> np.ndarray
     >>> compare(np.array([1, 2, 3]), ">", Decimal("1.5")).tolist()
     [False, True, True]
     """
-    if abs(threshold) > _INT64_BOUND:  # beyond every stored value; int() of a huge Decimal would not return
+    # beyond every stored value: clamped, because int() of a huge Decimal would not return
+    if not -_INT64_BOUND <= threshold <= _INT64_BOUND:
         threshold = _INT64_BOUND if threshold > 0 else -_INT64_BOUND
     if threshold != int(threshold):
         if op == "=":

@@ -1,10 +1,16 @@
-"""The purchase line store: one numpy column per line attribute, appended in batches, dimension values as codes."""
+"""The purchase line store: a numpy column per line attribute, appended in batches, dimension values as codes.
+
+Both classes persist themselves: `state()` gives plain values and numpy arrays — the live ones, so a snapshot
+reads them holding the index lock and copies them — and `from_state` builds the object back, adopting the
+arrays.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from operator import is_
+from typing import Any, Self
 
 import numpy as np
 from pyroaring import BitMap
@@ -62,6 +68,23 @@ class Dictionary:
             out[i] = code
         return out
 
+    def state(self) -> list[str]:
+        """The values by code: a list, not a dict, so that a long one (order ids) is one file of names in a
+        snapshot, which start-up may decode lazily (persistence.deferred)."""
+        return self.values
+
+    @classmethod
+    def from_state(cls, values: Iterable[str]) -> Dictionary:
+        """A Dictionary of `values` (what `state()` returned).
+
+        >>> Dictionary.from_state(Dictionary.from_state(["a", "b"]).state()).encode(["b", "c"]).tolist()
+        [1, 2]
+        """
+        dictionary = Dictionary()  # not cls(): a DeferredDictionary is built from chunks, not from a list
+        dictionary.values = list(values)
+        dictionary.codes.update(zip(dictionary.values, range(len(dictionary.values))))
+        return dictionary
+
 
 def _day_key(day: int) -> np.int32:
     return np.int32(max(-(1 << 31), min((1 << 31) - 1, day)))
@@ -92,7 +115,7 @@ class LineStore:
         self._columns = self._allocate(0)
 
     def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "column": np.empty(capacity, np.uint32), "day": np.empty(capacity, np.int32),
             "amount": np.empty(capacity, np.int64), "quantity": np.empty(capacity, np.int64),
             "order": np.empty(capacity, np.int64),
@@ -143,7 +166,7 @@ class LineStore:
             self._sort(0, self.size)
             self.runs = [self.size] if self.size else []
         day = self._columns["day"]
-        slices = []
+        slices: list[tuple[int, int]] = []
         for at, end in enumerate(self.runs):
             start = self._run_start(at)
             run = day[start:end]
@@ -180,3 +203,39 @@ class LineStore:
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: column[: self.size] for name, column in self._columns.items()}
+
+    def state(self) -> dict[str, Any]:
+        """`columns` (every line column, cut to the lines held), `runs` (end offset of each day-sorted run)
+        and `dictionaries` (each dimension's Dictionary state).
+
+        The order-id Dictionary is not in it: its owner keeps it apart and hands it back to `from_state`,
+        because millions of order ids are worth rebuilding lazily (persistence.deferred).
+        """
+        return {"columns": self.arrays(), "runs": self.runs,
+                "dictionaries": {dim: d.state() for dim, d in self.dictionaries.items()}}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], dimensions: Sequence[str], orders: Dictionary) -> Self:
+        """A LineStore of `dimensions` holding what `state()` returned, with the order-id Dictionary `orders`.
+
+        >>> store = LineStore(["brand"])
+        >>> brand = store.dictionaries["brand"].encode(["x", "y"])
+        >>> store.append({"column": np.array([0, 1]), "day": np.array([7, 3]), "amount": np.zeros(2),
+        ...               "quantity": np.ones(2), "order": np.zeros(2), "brand": brand})
+        >>> back = LineStore.from_state(store.state(), ["brand"], Dictionary())
+        >>> back["day"].tolist(), back["brand"].tolist(), back.dictionaries["brand"].code("y")
+        ([3, 7], [1, 0], 1)
+        >>> back.window(4, 9)
+        [(1, 2)]
+        """
+        store = cls(dimensions)
+        saved_dictionaries = state["dictionaries"]
+        store.dictionaries = {dim: Dictionary.from_state(saved_dictionaries[dim]) for dim in store.dimensions}
+        store.orders = orders
+        saved = state["columns"]
+        # adopted when the type is right and the array writable (append writes into it, erase compacts it)
+        store._columns = {name: np.require(saved[name], dtype=empty.dtype, requirements=["C", "W"])
+                          for name, empty in store._columns.items()}
+        store.size = len(store._columns["column"])
+        store.runs = list(state["runs"])
+        return store

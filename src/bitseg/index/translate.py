@@ -10,7 +10,8 @@ gets a new column. Members are listed in column order, which is also the order c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Self
 
 import numpy as np
 
@@ -64,7 +65,31 @@ class Translator:
         return gone
 
     def items(self) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, columns) of live customers; for persistence."""
+        """(keys, columns) of live customers."""
         keys = self._keys[: self.size]
         alive = np.array([k is not None for k in keys], dtype=bool)
         return keys[alive], np.flatnonzero(alive).astype(np.uint32)
+
+    # ── persistence: plain values and numpy arrays; the arrays are live, read them under the owner's lock ──
+    def state(self) -> dict[str, Any]:
+        """`keys`: the external id of each column ever assigned (an object array), None where erased."""
+        return {"keys": self._keys[: self.size]}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Self:
+        """A Translator holding what `state()` returned.
+
+        >>> t = Translator()
+        >>> _ = t.to_columns(["a", "b", "c"]); _ = t.remove(["b"])
+        >>> back = Translator.from_state(t.state())
+        >>> back.to_keys([0, 1, 2]).tolist(), back.column("c"), back.to_columns(["d"]).tolist()
+        (['a', None, 'c'], 2, [3])
+        """
+        translator = cls()
+        keys = state["keys"]
+        translator.size = size = len(keys)
+        translator._keys = np.empty(max(1024, size), dtype=object)
+        translator._keys[:size] = keys
+        live_keys, live_columns = translator.items()
+        translator._columns = dict(zip(live_keys.tolist(), live_columns.tolist()))
+        return translator

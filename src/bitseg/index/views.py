@@ -8,12 +8,16 @@ Month and year buckets are kept current on every batch. Day buckets of a real di
 a window needs the days of that month (one pass over the line store), and kept current from then on: a bulk
 load spread over two years would otherwise build a bitmap per value and day — 100k+ small bitmaps per million
 lines, the largest cost of ingest — for days no query ever splits.
+
+Both classes persist themselves: `state()` gives plain values and bitmaps — the live ones, so a snapshot reads
+them holding the index lock — and `from_state` builds the object back, adopting the bitmaps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Self
 
 import numpy as np
 from pyroaring import BitMap
@@ -40,6 +44,16 @@ class TimeView:
         yield from self.days.values()
         yield from self.months.values()
         yield from self.years.values()
+
+    def state(self) -> dict[str, Any]:
+        """`days`, `months` and `years`: each a dict of bucket number → bitmap."""
+        return {"days": self.days, "months": self.months, "years": self.years}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Self:
+        view = cls()
+        view.days, view.months, view.years = dict(state["days"]), dict(state["months"]), dict(state["years"])
+        return view
 
 
 def cover(low: int, high: int) -> list[tuple[str, int]]:
@@ -152,7 +166,7 @@ class TimeViews:
 
     def window(self, dim: str, codes: Iterable[int], low: int | None, high: int | None) -> BitMap:
         """Customers with a purchase line whose `dim` has one of `codes`, on a day in [low, high]."""
-        if self.first_day is None:
+        if self.first_day is None or self.last_day is None:
             return BitMap()
         low = self.first_day if low is None else max(low, self.first_day)
         high = self.last_day if high is None else min(high, self.last_day)
@@ -175,3 +189,19 @@ class TimeViews:
         for view in self.views.values():
             for bitmap in view.bitmaps():
                 bitmap -= gone
+
+    def state(self) -> dict[str, Any]:
+        """`first_day` and `last_day` with a purchase (None when there is none), `day_months` (the
+        [dimension, month] pairs whose day buckets are built) and `views` ([dimension, value code,
+        TimeView state] each)."""
+        return {"first_day": self.first_day, "last_day": self.last_day, "day_months": sorted(self.day_months),
+                "views": [[dim, code, view.state()] for (dim, code), view in self.views.items()]}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], lines: LineStore) -> Self:
+        """The time views of the purchase lines `lines`, holding what `state()` returned."""
+        views = cls(lines)
+        views.first_day, views.last_day = state["first_day"], state["last_day"]
+        views.day_months = {(dim, month) for dim, month in state["day_months"]}
+        views.views = {(dim, code): TimeView.from_state(view) for dim, code, view in state["views"]}
+        return views

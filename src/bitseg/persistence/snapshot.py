@@ -8,13 +8,18 @@ Per index (`<id>/<index>/`):
 - `bitmaps.bin` + `bitmaps.offsets.npy`: every bitmap (existence, field rows, time views, lists, kept
   segment members) in the roaring portable format, concatenated; the offsets table has one more entry
   than there are bitmaps;
-- `<path>.npy`: numpy columns (purchase lines, numeric fields, value codes, order pairs), written by `np.save`
+- `*.npy`: numpy columns (purchase lines, numeric fields, value codes, order pairs), written by `np.save`
   in the narrowest integer type that holds their values (a line's dimension codes rarely need more than a byte;
   half the bytes to write, fsync and read), widened again on load;
-- `<path>.msgpack`: external ids by column (None where erased), and long lists of names such as order ids, as
+- `*.msgpack`: external ids by column (None where erased), and long lists of names such as order ids, as
   a stream of msgpack arrays of up to 8,192 items each (so that they can be read a chunk at a time);
 - `meta.msgpack`: everything else (names, dictionaries, segments, lists, tierings, histories), with each bitmap,
   column and file referenced by number or name.
+
+The `.npy` and `.msgpack` files are named by the declared layout (layout.py), never by the state's keys:
+`capture` refuses an array or long list the layout has no file for. FORMAT 1 snapshots (names taken from the
+keys) are refused with a clear message, not migrated: bitseg is pre-1.0, and the log or a re-import rebuilds
+the data.
 
 `MANIFEST` (JSON plus a last line `crc32 <hex>` over the JSON) lists every file with its size and crc32, the log
 sequence number each index was captured at, and `base_seq`, the log position the snapshot starts from.
@@ -38,9 +43,9 @@ import numpy as np
 from pyroaring import BitMap
 
 from bitseg.errors import PersistenceError
+from bitseg.persistence.layout import FORMAT, MSGPACK, NPY, check_part, file_for
 from bitseg.persistence.wal import fsync_directory
 
-FORMAT = 1
 MANIFEST = "MANIFEST"
 TEMP_PREFIX = ".tmp-"
 _BITMAP, _ARRAY, _OBJECTS, _LIST = 1, 2, 3, 4
@@ -81,6 +86,7 @@ def capture(name: str, schema_toml: str, seq: int, state: Mapping[str, Any]) -> 
     """Copy a state (plain values, numpy arrays, bitmaps) into a Captured; call it holding the index lock.
 
     Bitmaps are serialized and arrays copied here, so the files can be written after the lock is released.
+    An array or long list at a path the layout declares no file for is refused (PersistenceError).
     """
     out = Captured(name, schema_toml, seq)
 
@@ -88,25 +94,29 @@ def capture(name: str, schema_toml: str, seq: int, state: Mapping[str, Any]) -> 
         if isinstance(value, BitMap):
             out.bitmaps.append(value.serialize())
             return msgpack.ExtType(_BITMAP, (len(out.bitmaps) - 1).to_bytes(4, "little"))
-        file = ".".join(path)
         if isinstance(value, np.ndarray):
             if value.dtype == object:
-                out.objects[file + ".msgpack"] = value.tolist()
-                return msgpack.ExtType(_OBJECTS, (file + ".msgpack").encode())
-            out.arrays[file + ".npy"] = value.astype(narrowest(value))  # always a copy
-            return msgpack.ExtType(_ARRAY, msgpack.packb([file + ".npy", value.dtype.str]))
+                file = file_for(path, MSGPACK, out.objects)
+                out.objects[file] = value.tolist()
+                return msgpack.ExtType(_OBJECTS, file.encode())
+            file = file_for(path, NPY, out.arrays)
+            out.arrays[file] = value.astype(narrowest(value))  # always a copy
+            return msgpack.ExtType(_ARRAY, msgpack.packb([file, value.dtype.str]))
         if isinstance(value, Mapping):
             return {k: walk(v, (*path, str(k))) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
             items = list(value)
             if len(items) >= _OWN_FILE and type(items[0]) in _SCALARS:  # millions of order ids: checked when written
-                out.objects[file + ".msgpack"] = items
-                return msgpack.ExtType(_LIST, (file + ".msgpack").encode())
+                file = file_for(path, MSGPACK, out.objects)
+                out.objects[file] = items
+                return msgpack.ExtType(_LIST, file.encode())
             if set(map(type, items)) <= _SCALARS:  # names or values
                 return items
             return [walk(v, (*path, str(i))) for i, v in enumerate(items)]
         return value
 
+    for part in state:
+        check_part(part)
     out.meta = walk(state, ())
     return out
 
@@ -267,6 +277,9 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if expected is None or zlib.crc32(body) != expected:
         raise PersistenceError(f"snapshot {path.name}: {file} is damaged (its checksum does not match)")
     manifest = json.loads(body)
+    if manifest.get("format") == 1:
+        raise PersistenceError(f"snapshot {path.name}: format 1 is no longer read (before 1.0, snapshots are "
+                               "not migrated); delete it to start from the log, or re-import the data")
     if manifest.get("format") != FORMAT:
         raise PersistenceError(f"snapshot {path.name}: format {manifest.get('format')!r} is not {FORMAT}; "
                                "it was written by another version of bitseg")
