@@ -412,7 +412,8 @@ class Index:
         return [column in self._segment_members(name, day) for name in segments]
 
     def _segment_members(self, name: str, day: dt.date) -> BitMap:
-        return evaluate(InSegment(name), self, day, self.segments[name].query)
+        # a cache hit needs no plan: CustomerSegments asks every segment
+        return self.cached_segment(name, day, lambda: evaluate(InSegment(name), self, day, self.segments[name].query))
 
     @locked
     def customer_segments(self, customer_id: str, as_of: dt.date | str | None = None) -> list[str]:
