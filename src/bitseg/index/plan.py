@@ -16,6 +16,7 @@ the complement of b. A saved segment is read through the per-(segment, day) cach
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -257,11 +258,20 @@ class LineScan(PlanNode):
 
 @dataclass(frozen=True)
 class CachedSegment(PlanNode):
-    """The members of a saved segment on `as_of`, from the segment cache or by running `subplan`."""
+    """The members of a saved segment on `as_of`, from the segment cache or by running `subplan`.
+
+    The subplan is made when first asked for: a cache hit (most evaluations) needs none, so planning a query
+    never walks the saved segments below it. Errors inside a segment (a reference cycle) come when it is made.
+    """
 
     name: str
     as_of: dt.date
-    subplan: PlanNode
+    tree: ex.Node  # the segment's normalised tree
+    planner: Callable[[ex.Node], PlanNode] = field(compare=False, repr=False)
+
+    @functools.cached_property
+    def subplan(self) -> PlanNode:
+        return self.planner(self.tree)
 
     def children(self) -> tuple[PlanNode, ...]:
         return (self.subplan,)
@@ -339,11 +349,11 @@ def plan(tree: ex.Node, data: IndexData, as_of: dt.date, text: str = "") -> Plan
 
 
 class _Planner:
-    def __init__(self, data: IndexData, as_of: dt.date, text: str) -> None:
+    def __init__(self, data: IndexData, as_of: dt.date, text: str, segments: tuple[str, ...] = ()) -> None:
         self.data = data
         self.as_of = as_of
         self.text = text
-        self.segments: list[str] = []  # the saved segments being planned, outermost first: cycles show up here
+        self.segments = segments  # the saved segments being planned, outermost first: cycles show up here
 
     def error(self, message: str, node: ex.Node | ex.Param) -> QueryError:
         return QueryError(message, text=self.text, offset=node.pos if node.pos >= 0 else None)
@@ -441,12 +451,8 @@ class _Planner:
         if node.name in self.segments:
             chain = " → ".join([*self.segments, node.name])
             raise self.error(f"segment reference cycle: {chain}", node)
-        tree = self.data.segment_tree(node.name)
-        self.segments.append(node.name)
-        try:
-            return CachedSegment(node.name, self.as_of, self.node(tree), source=node)
-        finally:
-            self.segments.pop()
+        inner = _Planner(self.data, self.as_of, self.text, (*self.segments, node.name))
+        return CachedSegment(node.name, self.as_of, self.data.segment_tree(node.name), inner.node, source=node)
 
     # ── purchases ──
     def matches(self, node: ex.Matches) -> PlanNode:
