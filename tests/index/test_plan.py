@@ -18,7 +18,7 @@ from bitseg.errors import NotFoundError, QueryError
 from bitseg.index import plan as p
 from bitseg.index.bitmaps import columns
 from bitseg.index.executor import execute
-from bitseg.index.plan import plan
+from bitseg.index.planner import plan
 from bitseg.query.expressions import InSegment
 from bitseg.query.printer import to_text
 

@@ -14,6 +14,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from bitseg.index import plan as p
+from bitseg.index import planner
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField, compare
 from bitseg.index.lines import DAY_OFFSET
@@ -23,7 +24,7 @@ from bitseg.query.expressions import Node
 
 def evaluate(tree: Node, data: IndexData, as_of: dt.date, text: str = "") -> BitMap:
     """The columns matching a normalised tree on day `as_of` (possibly a stored bitmap: do not change it)."""
-    return execute(p.plan(tree, data, as_of, text), data)
+    return execute(planner.plan(tree, data, as_of, text), data)
 
 
 def execute(plan: Plan, data: IndexData) -> BitMap:
