@@ -20,23 +20,21 @@ from bitseg.errors import AlreadyExistsError, InvalidInputError, NotFoundError, 
 from bitseg.index import ingest
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.bitmaps import from_sorted
-from bitseg.index.executor import Executor
+from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, NumberField, TagsField, ValueField, make_field
 from bitseg.index.lines import Dictionary, LineStore
 from bitseg.index.translate import Translator
 from bitseg.index.values import DECIMAL_SCALE
 from bitseg.index.views import ANY, TimeViews
 from bitseg.names import SegmentKind, check_name
-from bitseg.query.bind import check
+from bitseg.query.compiler import Compiler
 from bitseg.query.expressions import InSegment, Node, walk
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
-from bitseg.query.parser import parse
 from bitseg.query.printer import to_text
 from bitseg.query.rewrite import normalize
 from bitseg.schema import FieldType, Schema
 
 _NO_DAY = np.iinfo(np.int64).max
-_PARSED_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ class Index:
         self._cache: dict[tuple[str, dt.date], BitMap] = {}
         self._cache_version = -1
         self._month_days: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
-        self._parsed: dict[str, Node] = {}  # query text → checked tree: a segment editor asks the same often
+        self.compiler = Compiler(schema, limits)  # caches the normalised tree of each query text
 
     @classmethod
     def from_toml(cls, text: str, name: str = "default") -> Index:
@@ -299,28 +297,13 @@ class Index:
         return len(gone)
 
     # ── queries ──
-    def tree(self, query: str | Node) -> tuple[Node, str]:
-        """A checked tree and its text, from query text or a tree."""
-        if isinstance(query, Node):
-            text = to_text(query)
-            return check(query, self.schema, text), text
-        if not isinstance(query, str):
-            raise InvalidInputError(f"a query is text or a tree, not {type(query).__name__}")
-        tree = self._parsed.get(query)
-        if tree is None:
-            tree = check(parse(query, self.limits), self.schema, query)
-            if len(self._parsed) >= _PARSED_MAX:
-                self._parsed.pop(next(iter(self._parsed)))
-            self._parsed[query] = tree
-        return tree, query
-
     def as_of(self, as_of: dt.date | str | None) -> dt.date:
         """The evaluation day: `as_of` as a day, or today in the index zone when not given."""
         return optional_day(as_of, "as_of") or self.today()
 
     def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
-        tree, text = self.tree(query)
-        result = Executor(self, self.as_of(as_of), text).run(normalize(tree))
+        tree, text = self.compiler.normalized(query)
+        result = evaluate(tree, self, self.as_of(as_of), text)
         return result & self.existence  # a fresh bitmap, never a stored one
 
     @locked
@@ -377,7 +360,7 @@ class Index:
         """Create or replace a saved segment; refuses a definition that makes a reference cycle."""
         check_name(name, "segment")
         kind = SegmentKind.of(kind)
-        tree, text = self.tree(query)
+        tree, text = self.compiler.checked(query)
         self._check_references(name, tree, text)
         segment = Segment(name, to_text(tree), kind, description)
         self.segments[name] = segment
@@ -429,8 +412,8 @@ class Index:
         return [column in self._segment_members(name, day) for name in segments]
 
     def _segment_members(self, name: str, day: dt.date) -> BitMap:
-        return self.cached_segment(name, day, lambda: Executor(self, day, self.segments[name].query).run(
-            InSegment(name)))
+        # a cache hit needs no plan: CustomerSegments asks every segment
+        return self.cached_segment(name, day, lambda: evaluate(InSegment(name), self, day, self.segments[name].query))
 
     @locked
     def customer_segments(self, customer_id: str, as_of: dt.date | str | None = None) -> list[str]:
@@ -441,6 +424,12 @@ class Index:
         return [name for name in sorted(self.segments) if column in self._segment_members(name, day)]
 
     # ── static lists ──
+    def list_members(self, name: str) -> BitMap:
+        found = self.lists.get(name)
+        if found is None:
+            raise NotFoundError(f"unknown list {name!r}")
+        return found
+
     @locked
     def update_list(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = (),
                     replace: Iterable[str] | None = None) -> int:
@@ -480,7 +469,7 @@ class Index:
         names = [tier for tier, _ in tiers] + [default]
         if any(not tier for tier in names) or len(set(names)) != len(names):
             raise InvalidInputError("tier names must be non-empty and distinct (the default tier included)")
-        checked = tuple((tier, to_text(self.tree(query)[0])) for tier, query in tiers)
+        checked = tuple((tier, to_text(self.compiler.checked(query)[0])) for tier, query in tiers)
         tiering = Tiering(name, checked, default)
         self.tierings[name] = tiering
         self._written()
@@ -594,7 +583,7 @@ class Index:
         index.lines = LineStore.from_state(state["lines"], schema.dimensions, orders)
         index.views = TimeViews.from_state(state["views"], index.lines)
         for segment_name, query, kind, description in state["segments"]:
-            tree, _ = index.tree(query)
+            tree, _ = index.compiler.normalized(query)
             index.segments[segment_name] = Segment(segment_name, query, kind, description)
             index._segment_trees[segment_name] = tree
         index.lists = dict(state["lists"])

@@ -164,15 +164,17 @@ class TimeViews:
         self._add_days(dim, lines["column"][purchase], lines["day"][purchase], lines[dim][purchase])
         self.day_months.add((dim, month))
 
-    def window(self, dim: str, codes: Iterable[int], low: int | None, high: int | None) -> BitMap:
-        """Customers with a purchase line whose `dim` has one of `codes`, on a day in [low, high]."""
+    def clamp(self, low: int | None, high: int | None) -> tuple[int, int] | None:
+        """[low, high] narrowed to the days that have purchase lines (None: unbounded); None when empty."""
         if self.first_day is None or self.last_day is None:
-            return BitMap()
+            return None
         low = self.first_day if low is None else max(low, self.first_day)
         high = self.last_day if high is None else min(high, self.last_day)
-        if low > high:
-            return BitMap()
-        pieces = cover(low, high)
+        return (low, high) if low <= high else None
+
+    def union_of(self, dim: str, codes: Iterable[int], pieces: Iterable[tuple[str, int]]) -> BitMap:
+        """Customers in the buckets `pieces` (from `cover`) of the views of `dim` with one of `codes`."""
+        pieces = list(pieces)
         if dim != ANY:
             for month in {month_of(key) for level, key in pieces if level == "day"}:
                 if (dim, month) not in self.day_months:
@@ -184,6 +186,11 @@ class TimeViews:
                 levels = {"day": view.days, "month": view.months, "year": view.years}
                 found.extend(b for b in (levels[level].get(key) for level, key in pieces) if b is not None)
         return union(found)
+
+    def window(self, dim: str, codes: Iterable[int], low: int | None, high: int | None) -> BitMap:
+        """Customers with a purchase line whose `dim` has one of `codes`, on a day in [low, high]."""
+        days = self.clamp(low, high)
+        return BitMap() if days is None else self.union_of(dim, codes, cover(*days))
 
     def erase(self, gone: BitMap) -> None:
         for view in self.views.values():

@@ -1,0 +1,319 @@
+"""Plans: what the planner (`planner.py`) decides and the executor (`executor.py`) runs, as frozen dataclasses.
+
+    text ──▶ tokens ──▶ tree ──▶ checked tree ──▶ normalised tree ──plan──▶ plan ──execute──▶ bitmap
+
+A plan is valid for one evaluation: one day (dates are day numbers in it) and one version of the data (it names
+value codes, time buckets and line slices). Each node is a bitmap of customers with its access path chosen;
+`children()` walks the tree (Explain --analyze can time each node), and `Plan.explain()` prints it, one line per
+node: the node's canonical query text → its access path. The executor makes no choice of its own, so what
+Explain shows is what runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+from pyroaring import BitMap
+
+from bitseg import days
+from bitseg.index.fields import Field
+from bitseg.index.lines import LineStore
+from bitseg.index.views import ANY, TimeViews
+from bitseg.query import expressions as ex
+from bitseg.query.printer import to_text
+
+
+class IndexData(Protocol):
+    """What planning and execution read of an index (`bitseg.index.core.Index` is one)."""
+
+    @property
+    def existence(self) -> BitMap: ...
+    @property
+    def lines(self) -> LineStore: ...
+    @property
+    def views(self) -> TimeViews: ...
+    @property
+    def column_count(self) -> int: ...
+    def field(self, name: str) -> Field: ...
+    def month_days(self, name: str) -> tuple[np.ndarray, np.ndarray]: ...
+    def segment_tree(self, name: str) -> ex.Node: ...
+    def cached_segment(self, name: str, as_of: dt.date, compute: Callable[[], BitMap]) -> BitMap: ...
+    def list_members(self, name: str) -> BitMap: ...
+
+
+# ── plan nodes: each a bitmap of customers ────────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True)
+class PlanNode:
+    # The tree node planned, for its canonical text; not part of the plan's identity.
+    source: ex.Node | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    def children(self) -> tuple[PlanNode, ...]:
+        """The nodes whose bitmaps this one combines, in the order they run."""
+        return ()
+
+    def access(self) -> str:
+        """How the bitmap is found, for Explain."""
+        raise NotImplementedError
+
+    def text(self) -> str:
+        return to_text(self.source) if self.source is not None else ""
+
+
+@dataclass(frozen=True)
+class Existence(PlanNode):
+    """Every customer (ALL)."""
+
+    def access(self) -> str:
+        return "existence bitmap"
+
+
+@dataclass(frozen=True)
+class FieldRows(PlanNode):
+    """Row bitmaps of a keyword, bool or tags field; op is a comparison, 'in', 'between' or 'contains'."""
+
+    field: str
+    op: str
+    values: tuple[object, ...]
+
+    def access(self) -> str:
+        if self.op in ("=", "contains"):
+            return "row bitmap"
+        if self.op == "in":
+            return f"union of {_count(len(set(self.values)), 'row')}"
+        return f"union of the rows {self.op} {' and '.join(map(repr, self.values))}"
+
+
+@dataclass(frozen=True)
+class FieldRange(PlanNode):
+    """A compare on an int, decimal or date column in stored units (ten-thousandths, day numbers).
+
+    op is a comparison, 'in' or 'between'; `columns` is how many values the compare reads.
+    """
+
+    field: str
+    op: str
+    values: tuple[int | Decimal, ...]
+    columns: int
+
+    def access(self) -> str:
+        return f"column compare over {self.columns:,} customers"
+
+
+@dataclass(frozen=True)
+class Present(PlanNode):
+    """Customers whose field is not NULL."""
+
+    field: str
+
+    def access(self) -> str:
+        return "bitmap of set values"
+
+
+@dataclass(frozen=True)
+class Anniversary(PlanNode):
+    """Customers whose date field's month * 32 + day is one of `month_days`."""
+
+    field: str
+    month_days: tuple[int, ...]
+
+    def access(self) -> str:
+        return f"month-day table: {_count(len(self.month_days), 'day')} of the year"
+
+
+@dataclass(frozen=True)
+class Complement(PlanNode):
+    """Existence minus the operand."""
+
+    operand: PlanNode
+
+    def children(self) -> tuple[PlanNode, ...]:
+        return (self.operand,)
+
+    def access(self) -> str:
+        return "existence minus"
+
+
+@dataclass(frozen=True)
+class Union(PlanNode):
+    operands: tuple[PlanNode, ...]
+
+    def children(self) -> tuple[PlanNode, ...]:
+        return self.operands
+
+    def access(self) -> str:
+        return f"union of {len(self.operands)}"
+
+
+@dataclass(frozen=True)
+class Intersect(PlanNode):
+    """All operands run; then they are intersected smallest first, stopping as soon as the result is empty.
+
+    (Sizes are known only once run, so the order is decided while running, by this rule.)
+    """
+
+    operands: tuple[PlanNode, ...]
+
+    def children(self) -> tuple[PlanNode, ...]:
+        return self.operands
+
+    def access(self) -> str:
+        return f"intersect {len(self.operands)}, smallest first"
+
+
+@dataclass(frozen=True)
+class Subtract(PlanNode):
+    """`base` minus each operand in turn; an operand runs only while the result is not empty."""
+
+    base: PlanNode
+    operands: tuple[PlanNode, ...]
+
+    def children(self) -> tuple[PlanNode, ...]:
+        return (self.base, *self.operands)
+
+    def access(self) -> str:
+        return f"minus {len(self.operands)}"
+
+
+@dataclass(frozen=True)
+class ViewWindow(PlanNode):
+    """Customers with a purchase line of `dim` (ANY: any line) having one of `codes`, from time view buckets."""
+
+    dim: str
+    codes: tuple[int, ...]
+    low_day: int | None  # the clamped window; None when no purchase line falls in it
+    high_day: int | None
+    buckets: tuple[tuple[str, int], ...]  # ('year' | 'month' | 'day', key), from views.cover
+
+    def access(self) -> str:
+        what = "any purchase" if self.dim == ANY else f"{self.dim} {_count(len(self.codes), 'value')}"
+        if not self.buckets:
+            return f"time views: {what}, no purchase in the window"
+        levels = Counter(level for level, _ in self.buckets)
+        spread = ", ".join(_count(levels[level], level) for level in ("year", "month", "day") if levels[level])
+        return (f"time views: {what}, {_count(len(self.buckets), 'bucket')} ({spread}), "
+                f"{_days(self.low_day, self.high_day)}")
+
+
+@dataclass(frozen=True)
+class DimCodes:
+    """A line filter: the line's `dim` code is in `codes` (-1 for NULL); the dictionary holds `size` values."""
+
+    dim: str
+    codes: frozenset[int]
+    size: int
+
+
+@dataclass(frozen=True)
+class DayCompare:
+    """A line filter kept when a `date != d` leaves no window: `day op value`."""
+
+    op: str
+    day: int
+
+
+@dataclass(frozen=True)
+class MeasureTest:
+    """A measure over the matching lines against a threshold in stored units."""
+
+    measure: str
+    op: str
+    threshold: int | Decimal
+
+
+@dataclass(frozen=True)
+class LineScan(PlanNode):
+    """One pass over the lines of `slices`: same-line filters, then the measures per customer (if any)."""
+
+    low_day: int | None
+    high_day: int | None
+    slices: tuple[tuple[int, int], ...]
+    filters: tuple[DimCodes | DayCompare, ...]
+    measures: tuple[MeasureTest, ...]
+
+    @property
+    def lines(self) -> int:
+        return sum(end - start for start, end in self.slices)
+
+    def access(self) -> str:
+        return f"scan of {_count(self.lines, 'line')}, {_days(self.low_day, self.high_day)}"
+
+
+@dataclass(frozen=True)
+class CachedSegment(PlanNode):
+    """The members of a saved segment on `as_of`, from the segment cache or by running `subplan`.
+
+    The subplan is made when first asked for: a cache hit (most evaluations) needs none, so planning a query
+    never walks the saved segments below it. Errors inside a segment (a reference cycle) come when it is made.
+    """
+
+    name: str
+    as_of: dt.date
+    tree: ex.Node  # the segment's normalised tree
+    planner: Callable[[ex.Node], PlanNode] = field(compare=False, repr=False)
+
+    @functools.cached_property
+    def subplan(self) -> PlanNode:
+        return self.planner(self.tree)
+
+    def children(self) -> tuple[PlanNode, ...]:
+        return (self.subplan,)
+
+    def access(self) -> str:
+        return f"cached segment {self.name!r} as of {self.as_of}, else:"
+
+
+@dataclass(frozen=True)
+class ListMembers(PlanNode):
+    name: str
+
+    def access(self) -> str:
+        return "static list bitmap"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan for one evaluation: the root node, the evaluation day and the query text it came from."""
+
+    root: PlanNode
+    as_of: dt.date
+    text: str = ""
+
+    def walk(self) -> Iterator[tuple[int, PlanNode]]:
+        """(depth, node) for every node, parents first, in the order `explain` prints them."""
+        stack = [(0, self.root)]
+        while stack:
+            depth, node = stack.pop()
+            yield depth, node
+            stack.extend((depth + 1, child) for child in reversed(node.children()))
+
+    def explain(self) -> str:
+        """The plan as an indented tree: per node, its canonical text → its access path."""
+        out: list[str] = []
+
+        def show(node: PlanNode, depth: int, minus: bool) -> None:
+            out.append(f"{'  ' * depth}{'minus ' if minus else ''}{node.text()}  → {node.access()}")
+            for child in node.children():
+                show(child, depth + 1, isinstance(node, Subtract) and child is not node.base)
+        show(self.root, 0, False)
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.explain()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _days(low: int | None, high: int | None) -> str:
+    if low is None:
+        return "all days" if high is None else f"days up to {days.day_date(high)}"
+    return f"days from {days.day_date(low)}" if high is None else f"days {days.day_date(low)} to {days.day_date(high)}"

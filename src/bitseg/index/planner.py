@@ -1,0 +1,243 @@
+"""The planner: a normalised tree, the index data and an evaluation day → a plan (`plan.py`), every choice made.
+
+Choices made here: PURCHASES MATCHES is answered from the time views when it has no measure, a day window (no
+`date != d`) and at most one dimension with at most 256 matching values; otherwise by one scan of the window's
+lines. AND becomes an intersection of its positive operands minus its negated ones, so `a AND NOT b` never builds
+the complement of b; `f IS NOT NULL` is the field's bitmap of set values. A saved segment is read through the
+per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
+reference cycle are query errors with their position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from bitseg import days
+from bitseg.errors import QueryError
+from bitseg.index.fields import OPERATORS, NumberField
+from bitseg.index.plan import (
+    Anniversary,
+    CachedSegment,
+    Complement,
+    DayCompare,
+    DimCodes,
+    Existence,
+    FieldRange,
+    FieldRows,
+    IndexData,
+    Intersect,
+    LineScan,
+    ListMembers,
+    MeasureTest,
+    Plan,
+    PlanNode,
+    Present,
+    Subtract,
+    Union,
+    ViewWindow,
+)
+from bitseg.index.values import DECIMAL_SCALE
+from bitseg.index.views import ANY, cover
+from bitseg.query import expressions as ex
+from bitseg.schema import FieldType
+
+VIEW_CODES_MAX = 256  # past this many values, one pass over the lines beats a union of views
+_LITERAL_BOUND = 1 << 64
+
+
+def plan(tree: ex.Node, data: IndexData, as_of: dt.date, text: str = "") -> Plan:
+    """The plan of a normalised tree on day `as_of`; date, ANNIVERSARY and cycle errors carry their position.
+
+    >>> from bitseg.index.core import Index
+    >>> from bitseg.query.parser import parse
+    >>> idx = Index.from_toml('[profile]\\nvip = "bool"\\n[purchase]\\nbrand = "keyword"')
+    >>> idx.add_purchases([{"customer": "c1", "time": "2026-01-05", "amount": "5", "brand": "x"}])
+    1
+    >>> print(plan(parse("vip = true AND NOT purchases MATCHES (brand = 'x', date >= -30d)"), idx,
+    ...            dt.date(2026, 1, 31)))
+    vip = TRUE AND PURCHASES NOT MATCHES (brand = 'x', date >= -30d)  → minus 1
+      vip = TRUE  → row bitmap
+      minus PURCHASES MATCHES (brand = 'x', date >= -30d)  → time views: brand 1 value, 1 bucket (1 day), days 2026-01-05 to 2026-01-05
+    """
+    return Plan(_Planner(data, as_of, text).node(tree), as_of, text)
+
+
+class _Planner:
+    def __init__(self, data: IndexData, as_of: dt.date, text: str, segments: tuple[str, ...] = ()) -> None:
+        self.data = data
+        self.as_of = as_of
+        self.text = text
+        self.segments = segments  # the saved segments being planned, outermost first: cycles show up here
+
+    def error(self, message: str, node: ex.Node | ex.Param) -> QueryError:
+        return QueryError(message, text=self.text, offset=node.pos if node.pos >= 0 else None)
+
+    def day(self, value: ex.DateValue, node: ex.Node | ex.Param) -> int:
+        try:
+            return days.day_number(days.resolve(value, self.as_of))  # type: ignore[arg-type]
+        except (OverflowError, ValueError):
+            raise self.error(f"date {value!r} is out of range", node) from None
+
+    def node(self, node: ex.Node) -> PlanNode:
+        if isinstance(node, ex.And):
+            return self.conjunction(node)
+        if isinstance(node, ex.Or):
+            return Union(tuple(self.node(o) for o in node.operands), source=node)
+        if isinstance(node, ex.Not):
+            if isinstance(node.operand, ex.IsNull):  # `f IS NOT NULL`: the field's own bitmap, no complement
+                return Present(node.operand.field, source=node)
+            return Complement(self.node(node.operand), source=node)
+        if isinstance(node, ex.All):
+            return Existence(source=node)
+        if isinstance(node, ex.Matches):
+            return self.matches(node)
+        if isinstance(node, ex.InSegment):
+            return self.segment(node)
+        if isinstance(node, ex.InList):
+            self.data.list_members(node.name)  # an unknown list is an error whether or not the list runs
+            return ListMembers(node.name, source=node)
+        if isinstance(node, ex.IsNull):
+            return Complement(Present(node.field, source=ex.Not(node)), source=node)
+        if isinstance(node, ex.Anniversary):
+            return self.anniversary(node)
+        return self.field_predicate(node)
+
+    def conjunction(self, node: ex.And) -> PlanNode:
+        positive = [self.node(o) for o in node.operands
+                    if not isinstance(o, ex.Not) or isinstance(o.operand, ex.IsNull)]
+        negative = tuple(self.node(o.operand) for o in node.operands
+                         if isinstance(o, ex.Not) and not isinstance(o.operand, ex.IsNull))
+        if not negative:
+            return Intersect(tuple(positive), source=node)
+        if not positive:
+            base: PlanNode = Existence(source=ex.All())
+        elif len(positive) == 1:
+            base = positive[0]
+        else:
+            base = Intersect(tuple(positive), source=ex.And(tuple(p.source for p in positive)))  # type: ignore[misc]
+        return Subtract(base, negative, source=node)
+
+    # ── customer fields ──
+    def field_predicate(self, node: ex.Node) -> PlanNode:
+        name: str = node.field  # type: ignore[attr-defined]
+        found = self.data.field(name)
+        if isinstance(node, ex.Contains):
+            return FieldRows(name, "contains", (node.value,), source=node)
+        values: tuple[ex.Value, ...]
+        if isinstance(node, ex.Compare):
+            op, values = node.op, (node.value,)
+        elif isinstance(node, ex.Between):
+            op, values = "between", (node.low, node.high)
+        elif isinstance(node, ex.In):
+            op, values = "in", node.values
+        else:
+            raise TypeError(f"not a query node: {node!r}")
+        if isinstance(found, NumberField):
+            stored = tuple(self.stored(found.kind, v, node) for v in values)
+            return FieldRange(name, op, stored, self.data.column_count, source=node)
+        return FieldRows(name, op, values, source=node)
+
+    def stored(self, kind: FieldType, value: object, node: ex.Node) -> int | Decimal:
+        """A literal in the field's stored units (days, ten-thousandths), possibly fractional."""
+        if kind is FieldType.DATE:
+            return self.day(value, node)  # type: ignore[arg-type]
+        if kind is FieldType.DECIMAL:
+            return _bounded(Decimal(value)) * DECIMAL_SCALE  # type: ignore[arg-type]
+        return _bounded(value)  # type: ignore[arg-type]
+
+    def anniversary(self, node: ex.Anniversary) -> PlanNode:
+        start, end = (days.day_date(self.day(v, node)) for v in (node.start, node.end))
+        span = (end - start).days + 1
+        if span < 1:
+            raise self.error(f"ANNIVERSARY range ends ({end}) before it starts ({start})", node)
+        if span > 366:
+            raise self.error(f"ANNIVERSARY range covers {span} days; at most 366 are allowed", node)
+        wanted = set()
+        for offset in range(span):
+            day = start + dt.timedelta(days=offset)
+            wanted.add(day.month * 32 + day.day)
+            if day.month == 2 and day.day == 28 and not days.is_leap(day.year):
+                wanted.add(2 * 32 + 29)  # Feb 29 counts as Feb 28 in years without one
+        return Anniversary(node.field, tuple(sorted(wanted)), source=node)
+
+    # ── references ──
+    def segment(self, node: ex.InSegment) -> PlanNode:
+        if node.name in self.segments:
+            chain = " → ".join([*self.segments, node.name])
+            raise self.error(f"segment reference cycle: {chain}", node)
+        inner = _Planner(self.data, self.as_of, self.text, (*self.segments, node.name))
+        return CachedSegment(node.name, self.as_of, self.data.segment_tree(node.name), inner.node, source=node)
+
+    # ── purchases ──
+    def matches(self, node: ex.Matches) -> PlanNode:
+        window = self.window(node)
+        dims = [p for p in node.params if isinstance(p, ex.DimCompare | ex.DimIn | ex.DimIsNull)]
+        if not node.measures and window is not None and len({p.dim for p in dims}) <= 1:
+            codes = set.intersection(*(self.codes(p) for p in dims)) if dims else {0}  # ANY has one value, 0
+            if len(codes) <= VIEW_CODES_MAX:
+                clamped = self.data.views.clamp(*window)
+                low, high = clamped or (None, None)
+                return ViewWindow(dims[0].dim if dims else ANY, tuple(sorted(codes)), low, high,
+                                  tuple(cover(*clamped)) if clamped else (), source=node)
+        return self.scan(node, window)
+
+    def window(self, node: ex.Matches) -> tuple[int | None, int | None] | None:
+        """The day range of the date params, or None when one of them is not a range (`date != d`)."""
+        low, high = None, None
+        for param in node.params:
+            if isinstance(param, ex.DateBetween):
+                bounds = [(">=", param.low), ("<=", param.high)]
+            elif isinstance(param, ex.DateCompare):
+                bounds = [(param.op, param.value)]
+            else:
+                continue
+            for op, value in bounds:
+                day = self.day(value, param)
+                if op == "!=":
+                    return None
+                if op in ("=", ">=", ">"):
+                    start = day + (op == ">")
+                    low = start if low is None else max(low, start)
+                if op in ("=", "<=", "<"):
+                    stop = day - (op == "<")
+                    high = stop if high is None else min(high, stop)
+        return low, high
+
+    def codes(self, param: ex.DimCompare | ex.DimIn | ex.DimIsNull) -> set[int]:
+        """The value codes (-1 for NULL) of the dimension that a line must have to satisfy `param`."""
+        dictionary = self.data.lines.dictionaries[param.dim]
+        every = set(range(len(dictionary))) | {-1}
+        if isinstance(param, ex.DimIsNull):
+            return every - {-1} if param.negated else {-1}
+        if isinstance(param, ex.DimIn):
+            chosen = {c for c in map(dictionary.code, param.values) if c is not None}
+            return every - chosen if param.negated else chosen
+        if param.op in ("=", "!="):
+            code = dictionary.code(param.value)
+            chosen = set() if code is None else {code}
+            return every - chosen if param.op == "!=" else chosen
+        test = OPERATORS[param.op]
+        return {code for code, value in enumerate(dictionary.values) if test(value, param.value)}
+
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None) -> LineScan:
+        filters: list[DimCodes | DayCompare] = []
+        for param in node.line_filters:
+            if isinstance(param, ex.DimCompare | ex.DimIn | ex.DimIsNull):
+                filters.append(DimCodes(param.dim, frozenset(self.codes(param)),
+                                        len(self.data.lines.dictionaries[param.dim])))
+            elif window is None:  # a `date != d`: the window could not narrow the lines
+                bounds = ([(">=", param.low), ("<=", param.high)] if isinstance(param, ex.DateBetween)
+                          else [(param.op, param.value)])  # type: ignore[attr-defined]
+                filters.extend(DayCompare(op, self.day(value, param)) for op, value in bounds)
+        measures = tuple(
+            MeasureTest(m.measure, m.op,
+                        _bounded(Decimal(m.value)) * (DECIMAL_SCALE if m.measure == "sum_amount" else 1))
+            for m in node.measures)
+        low, high = window or (None, None)
+        return LineScan(low, high, tuple(self.data.lines.window(low, high)), tuple(filters), measures, source=node)
+
+
+def _bounded(value):
+    """A literal clamped far beyond any stored number, so scaling it neither overflows nor takes long."""
+    return max(-_LITERAL_BOUND, min(_LITERAL_BOUND, value))
