@@ -679,7 +679,8 @@ def load_demo(catalog: Any, size: str = "S", seed: int = 42) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bitseg.errors import PersistenceError
-    from bitseg.server.app import ServerConfig, open_store, serve, setup_logging
+    from bitseg.server.app import ServerConfig, open_store, serve
+    from bitseg.server.logs import setup_logging
 
     setup_logging(args.log_level)
     log = logging.getLogger("bitseg.server")
