@@ -52,7 +52,7 @@ def test_refused_calls_are_not_logged_and_replay_never_fails(tmp_path: Path) -> 
         lambda: store.create_index("shop", SCHEMA),
         lambda: store.create_index("other", "[profile]\nx = 'nonsense'"),
         lambda: store.drop_index("nope"),
-        lambda: store.upsert_profiles("nope", [{"customer": "a"}]),
+        lambda: store.get("nope").upsert_profiles([{"customer": "a"}]),
     ]
     for call in refused:
         with pytest.raises((InvalidInputError, QueryError, NotFoundError, AlreadyExistsError, SchemaError)):

@@ -362,7 +362,8 @@ def build(config: ServerConfig, catalog: Catalog | Store | None = None) -> Serve
 
 
 def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
-    servicer = SegmentService(catalog)
+    servicer = (SegmentService(catalog.catalog, store=catalog) if isinstance(catalog, Store)
+                else SegmentService(catalog))
     interceptors = [BearerAuth(config.token)] if config.token else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
                          interceptors=interceptors, options=config.options,

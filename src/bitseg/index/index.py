@@ -1,0 +1,528 @@
+"""The Index facade: one customer universe — its sizes, its writes (each a journaled `@write`) and its queries.
+
+The parts live in their own modules (fields, lines, views, built-ins, segments, tracking, stats); the index owns
+them, holds the lock (every public method holds it, so a reader never sees half a batch) and delegates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from pyroaring import BitMap
+
+from bitseg.days import day_date, day_number, optional_day
+from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.index import apply, ingest
+from bitseg.index import stats as statistics
+from bitseg.index.bitmaps import columns as bitmap_columns
+from bitseg.index.bitmaps import from_sorted
+from bitseg.index.builtins import Builtins
+from bitseg.index.executor import Executor
+from bitseg.index.fields import Field, NumberField, TagsField, ValueField, make_field
+from bitseg.index.journal import Journal, Writable, locked, write
+from bitseg.index.lines import Dictionary, LineStore
+from bitseg.index.segments import Registry, Segment, Tiering
+from bitseg.index.stats import Stats
+from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
+from bitseg.index.translate import Translator
+from bitseg.index.views import TimeView, TimeViews
+from bitseg.names import SegmentKind, check_name
+from bitseg.query.bind import check
+from bitseg.query.expressions import InSegment, Node
+from bitseg.query.limits import DEFAULT_LIMITS, Limits
+from bitseg.query.parser import parse
+from bitseg.query.printer import to_text
+from bitseg.query.rewrite import normalize
+from bitseg.schema import Schema
+
+_PARSED_MAX = 4096
+Selection = str | Node
+
+
+class Index(Writable):
+    """One customer universe.
+
+    >>> idx = Index.from_toml('[profile]\\ncountry = "keyword"\\n[purchase]\\nbrand = "keyword"')
+    >>> idx.upsert_profiles([{"customer": "c1", "country": "NL"}, {"customer": "c2", "country": "BE"}])
+    2
+    >>> idx.add_purchases([{"customer": "c2", "time": "2026-01-05", "amount": "59.90", "brand": "Levi's"}])
+    1
+    >>> idx.members("purchases MATCHES (brand = 'Levi''s') OR country = 'NL'", as_of=dt.date(2026, 2, 1))
+    ['c1', 'c2']
+    """
+
+    name: str
+
+    def __init__(self, schema: Schema, name: str = "default", limits: Limits = DEFAULT_LIMITS,
+                 journal: Journal | None = None, *, trigger_days: int = TRIGGER_DAYS) -> None:
+        super().__init__(journal)
+        self.name = name
+        self.schema = schema
+        self.limits = limits
+        self.translator = Translator()
+        self.existence = BitMap()
+        self.fields: dict[str, Field] = {name: make_field(kind) for name, kind in schema.profile.items()}
+        self.builtins = Builtins()
+        self.lines = LineStore(schema.dimensions)
+        self.views = TimeViews(self.lines)
+        self.registry = Registry()
+        self.tracker = Tracker(trigger_days)
+        self._cache: dict[tuple[str, dt.date], BitMap] = {}  # segment bitmaps, valid for one version
+        self._cache_version = -1
+        self._month_days: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._parsed: dict[str, Node] = {}  # query text → checked tree: a segment editor asks the same often
+
+    @classmethod
+    def from_toml(cls, text: str, name: str = "default") -> Index:
+        return cls(Schema.from_toml(text), name)
+
+    # ── sizes and the data the executor reads ──
+    @property
+    def customer_count(self) -> int:
+        return len(self.existence)
+
+    @property
+    def line_count(self) -> int:
+        return self.lines.size
+
+    @property
+    def column_count(self) -> int:
+        return self.translator.size
+
+    @property
+    def segments(self) -> dict[str, Segment]:
+        return self.registry.segments
+
+    @property
+    def lists(self) -> dict[str, BitMap]:
+        return self.registry.lists
+
+    @property
+    def tierings(self) -> dict[str, Tiering]:
+        return self.registry.tierings
+
+    def field(self, name: str) -> Field:
+        return self.fields.get(name) or self.builtins[name]
+
+    def month_days(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns with a value, month * 32 + day of each) for a date field; kept until the next write."""
+        found = self._month_days.get(name)
+        if found is None or found[0] != self.version:
+            field = self.field(name)
+            present = bitmap_columns(field.present)
+            days = field.values[present].astype("datetime64[D]")  # type: ignore[attr-defined]
+            months = days.astype("datetime64[M]")
+            month_day = (months.astype(np.int64) % 12 + 1) * 32 + (days - months).astype(np.int64) + 1
+            found = self._month_days[name] = (self.version, present, month_day)
+        return found[1], found[2]
+
+    def segment_tree(self, name: str) -> Node:
+        return self.registry.tree(name)
+
+    def list_members(self, name: str) -> BitMap:
+        """The columns of a static list; NotFoundError when there is none of that name."""
+        return self.registry.list_members(name)
+
+    def cached_segment(self, name: str, as_of: dt.date, compute: Callable[[], BitMap]) -> BitMap:
+        if self._cache_version != self.version:
+            self._cache.clear()
+            self._cache_version = self.version
+        found = self._cache.get((name, as_of))
+        if found is None:
+            found = self._cache[(name, as_of)] = compute()
+        return found
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.schema.zone).date()
+
+    def as_of(self, as_of: dt.date | str | None) -> dt.date:
+        """The evaluation day: `as_of` as a day, or today in the index zone when not given."""
+        return optional_day(as_of, "as_of") or self.today()
+
+    # ── writes: each one `@write`, logging plain values it can be replayed from ──
+    def _applied(self, count: int) -> int:
+        if count:
+            self.changed()
+        return count
+
+    @write
+    def upsert_profiles(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
+                        first_row: int = 1) -> int:
+        """Set the fields each row names (None or "" clears one); returns the rows applied."""
+        rows = [dict(r) for r in rows]
+        self.logged(rows=rows, first_row=first_row)
+        columns, size = ingest.rows_to_columns(rows)
+        return self._applied(apply.profiles(self, columns, size, rejects, first_row))
+
+    @write
+    def upsert_profile_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
+                               first_row: int = 1) -> int:
+        self.logged(columns=dict(columns), first_row=first_row)
+        size = len(columns["customer"]) if "customer" in columns else 0
+        return self._applied(apply.profiles(self, columns, size, rejects, first_row))
+
+    @write
+    def add_purchases(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
+                      first_row: int = 1) -> int:
+        """Add purchase lines given as rows; returns the lines added."""
+        rows = [dict(r) for r in rows]
+        self.logged(rows=rows, first_row=first_row)
+        columns, _ = ingest.rows_to_columns(rows)
+        return self._applied(apply.purchases(self, columns, rejects, first_row))
+
+    @write
+    def add_purchase_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
+                             first_row: int = 1) -> int:
+        """Add purchase lines given as columns (the fast path: numpy arrays); returns the lines added."""
+        self.logged(columns=dict(columns), first_row=first_row)
+        return self._applied(apply.purchases(self, columns, rejects, first_row))
+
+    @write
+    def delete_customers(self, ids: Iterable[str]) -> int:
+        """Erase customers everywhere (privacy erasure); returns how many existed."""
+        ids = list(ids)
+        self.logged(ids=ids)
+        gone = BitMap(self.translator.remove(ids))
+        if not gone:
+            return 0
+        self.existence -= gone
+        for field in self.fields.values():
+            field.erase(gone)
+        self.builtins.erase(gone)
+        self.lines.erase(gone)
+        self.views.erase(gone)
+        self.registry.erase(gone)
+        self.tracker.erase(gone)
+        self.changed()
+        return len(gone)
+
+    @write
+    def save_segment(self, name: str, query: str | Node, kind: str | SegmentKind = SegmentKind.STANDARD,
+                     description: str = "") -> Segment:
+        """Create or replace a saved segment; refuses a definition that makes a reference cycle."""
+        check_name(name, "segment")
+        kind = SegmentKind.of(kind)
+        tree, text = self.tree(query)
+        segment = self.registry.save(name, tree, text, kind, description, parsed=self.tree(to_text(tree))[0])
+        self.logged(name=name, query=segment.query, kind=segment.kind.value, description=description)
+        self.tracker.saved(name, kind)
+        self.changed()
+        return segment
+
+    @write
+    def delete_segment(self, name: str) -> None:
+        self.registry.delete(name)
+        self.logged(name=name)
+        self.tracker.forget(name)
+        self.changed()
+
+    @write
+    def update_list(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = (),
+                    replace: Iterable[str] | None = None) -> int:
+        """Change a static list (created when new); unknown customers added are created. Returns its size."""
+        check_name(name, "list")
+        add, remove = [str(i) for i in add], [str(i) for i in remove]
+        replace = None if replace is None else [str(i) for i in replace]
+        self.logged(name=name, add=add, remove=remove, replace=replace)
+        members = BitMap() if replace is not None else self.lists.get(name, BitMap())
+        for ids, adding in ((replace or (), True), (add, True), (remove, False)):
+            if not ids:
+                continue
+            if adding:
+                columns = self.translator.to_columns(list(ids))
+                apply.admit(self, columns)
+                members |= from_sorted(np.unique(columns))
+            else:
+                found = self.translator.to_columns(list(ids), create=False)
+                members -= from_sorted(np.unique(found[found >= 0]).astype(np.uint32))
+        self.lists[name] = members
+        self.changed()
+        return len(members)
+
+    @write
+    def save_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str) -> Tiering:
+        tiering = self.registry.save_tiering(name, tiers, default, lambda query: to_text(self.tree(query)[0]))
+        self.logged(name=name, tiers=[list(tier) for tier in tiering.tiers], default=default)
+        self.changed()
+        return tiering
+
+    @write
+    def record_evaluation(self, evaluation: Mapping[str, Any]) -> None:
+        """Record a daily evaluation of the hot and trigger segments (what `daily_evaluation` computed)."""
+        self.logged(evaluation=dict(evaluation))
+        self.tracker.apply(evaluation)
+        self.changed()
+
+    # ── queries: compiling and evaluating are one method each ──
+    def tree(self, query: str | Node) -> tuple[Node, str]:
+        """A checked tree and its text, from query text or a tree."""
+        if isinstance(query, Node):
+            text = to_text(query)
+            return check(query, self.schema, text), text
+        if not isinstance(query, str):
+            raise InvalidInputError(f"a query is text or a tree, not {type(query).__name__}")
+        tree = self._parsed.get(query)
+        if tree is None:
+            tree = check(parse(query, self.limits), self.schema, query)
+            if len(self._parsed) >= _PARSED_MAX:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[query] = tree
+        return tree, query
+
+    def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
+        tree, text = self.tree(query)
+        result = Executor(self, self.as_of(as_of), text).run(normalize(tree))
+        return result & self.existence  # a fresh bitmap, never a stored one
+
+    def _segment_members(self, name: str, day: dt.date) -> BitMap:
+        return self.cached_segment(name, day, lambda: Executor(self, day, self.segments[name].query).run(
+            InSegment(name)))
+
+    @locked
+    def evaluate(self, query: str | Node, as_of: dt.date | str | None = None) -> BitMap:
+        """The columns of the customers matching `query` on day `as_of` (default: today in the index zone)."""
+        return self._evaluate(query, as_of)
+
+    @locked
+    def count(self, query: str | Node, as_of: dt.date | str | None = None) -> int:
+        return len(self._evaluate(query, as_of))
+
+    @locked
+    def count_batch(self, selections: Sequence[Selection | Exception],
+                    as_of: dt.date | str | None = None) -> list[int | Exception]:
+        """Per selection its count or the error it raised, all on one state of the index.
+
+        An entry that is already an error (a selection the caller could not read) is passed through.
+        """
+        out: list[int | Exception] = []
+        for selection in selections:
+            if isinstance(selection, Exception):
+                out.append(selection)
+                continue
+            try:
+                out.append(len(self._evaluate(selection, as_of)))
+            except Exception as err:  # noqa: BLE001 - each entry carries its own error
+                out.append(err)
+        return out
+
+    def members(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
+                limit: int | None = None) -> list[str]:
+        """External ids of the members, in column order, after the id `after`, at most `limit`."""
+        return [key for chunk in self.iter_member_chunks(query, as_of, after, limit, 1 << 20) for key in chunk]
+
+    def iter_member_chunks(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
+                           limit: int | None = None, chunk_size: int = 10_000) -> Iterator[list[str]]:
+        if chunk_size < 1:
+            raise InvalidInputError(f"chunk_size must be positive, not {chunk_size}")
+        if limit is not None and limit < 0:
+            raise InvalidInputError(f"limit must not be negative, not {limit}")
+        with self.lock:
+            columns = bitmap_columns(self._evaluate(query, as_of))
+            if after:
+                column = self.translator.column(after)
+                if column is None:
+                    raise NotFoundError(f"unknown customer {after!r} given as the resume point (after)")
+                columns = columns[np.searchsorted(columns, np.uint32(column), side="right"):]
+            if limit:
+                columns = columns[:limit]
+            keys = self.translator.to_keys(columns)
+        return (keys[i: i + chunk_size].tolist() for i in range(0, len(keys), chunk_size))
+
+    # ── saved segments, lists and tierings ──
+    @locked
+    def get_segment(self, name: str) -> Segment:
+        return self.registry.get(name)
+
+    @locked
+    def list_segments(self) -> list[Segment]:
+        return self.registry.all()
+
+    @locked
+    def check_membership(self, customer_id: str, segments: Sequence[str],
+                         as_of: dt.date | str | None = None) -> list[bool]:
+        for name in segments:
+            self.segment_tree(name)
+        column = self.translator.column(customer_id)
+        if column is None:
+            return [False] * len(segments)
+        day = self.as_of(as_of)
+        return [column in self._segment_members(name, day) for name in segments]
+
+    @locked
+    def customer_segments(self, customer_id: str, as_of: dt.date | str | None = None) -> list[str]:
+        column = self.translator.column(customer_id)
+        if column is None:
+            raise NotFoundError(f"unknown customer {customer_id!r}")
+        day = self.as_of(as_of)
+        return [name for name in sorted(self.segments) if column in self._segment_members(name, day)]
+
+    @locked
+    def get_list(self, name: str) -> list[str]:
+        return self.translator.to_keys(bitmap_columns(self.list_members(name))).tolist()
+
+    @locked
+    def list_names(self) -> list[str]:
+        return sorted(self.lists)
+
+    @locked
+    def count_tiers(self, name: str, as_of: dt.date | str | None = None) -> list[tuple[str, int]]:
+        """Customers per tier, each in the first tier it matches; the counts add up to the index size."""
+        tiering = self.registry.tiering(name)
+        remaining = BitMap(self.existence)
+        counts = []
+        for tier, query in tiering.tiers:
+            members = self._evaluate(query, as_of) & remaining
+            remaining -= members
+            counts.append((tier, len(members)))
+        return counts + [(tiering.default, len(remaining))]
+
+    # ── hot and trigger segments: the daily evaluation, history and changes ──
+    @locked
+    def daily_evaluation(self, day: dt.date) -> dict[str, Any]:
+        """The members of every hot and trigger segment as of `day`, for `record_evaluation` (reads only)."""
+        segments = [[s.name, s.kind.value, self._evaluate(InSegment(s.name), day).serialize()]
+                    for s in self.segments.values() if s.kind in TRACKED]
+        return {"day": day_number(day), "segments": segments}
+
+    @property
+    def last_evaluated(self) -> dt.date | None:
+        """The latest day a daily evaluation was recorded for."""
+        last = self.tracker.last_day
+        return None if last is None else day_date(last)
+
+    @locked
+    def history(self, segment: str, start: dt.date | str | None = None,
+                end: dt.date | str | None = None) -> list[HistoryRow]:
+        """The (day, size, entered, left) rows of a hot (or trigger) segment, by day, within [start, end]."""
+        kind = self.registry.get(segment).kind
+        return self.tracker.history(segment, optional_day(start, "start"), optional_day(end, "end"), kind)
+
+    @locked
+    def changes(self, segment: str, since: dt.date | str) -> ChangedIds:
+        """Who entered and who left a trigger segment since the evaluation on `since` (or the last one before)."""
+        kind = self.registry.get(segment).kind
+        day = optional_day(since, "since")
+        if day is None:
+            self.tracker.check_kind(segment, kind, (SegmentKind.TRIGGER,), "who entered and left")
+            raise InvalidInputError("changes need a day to compare with (since, YYYY-MM-DD)")
+        changed = self.tracker.changes(segment, day, kind)
+        keys = self.translator.to_keys
+        return ChangedIds(changed.since, changed.day, keys(bitmap_columns(changed.entered)).tolist(),
+                          keys(bitmap_columns(changed.left)).tolist())
+
+    # ── statistics ──
+    @locked
+    def stats(self, query: str | Node, as_of: dt.date | str | None = None) -> Stats:
+        return statistics.stats(self._evaluate(query, as_of), self.existence, self.fields, self.builtins)
+
+    @locked
+    def breakdown(self, query: str | Node, field: str, top: int = 10,
+                  as_of: dt.date | str | None = None) -> list[tuple[str | None, int]]:
+        """Members per value of a keyword, bool or tags field, largest first; None counts the NULLs."""
+        found = statistics.breakdown_field(self.fields, field, top)
+        return statistics.breakdown(self._evaluate(query, as_of), found, top)
+
+    @locked
+    def buyers_per_day(self, start: dt.date | str, end: dt.date | str, query: str | Node | None = None,
+                       as_of: dt.date | str | None = None) -> list[tuple[dt.date, int]]:
+        """Customers with a purchase line on each day of [start, end], among the members of `query` if given."""
+        first, last = day_number(self.as_of(start)), day_number(self.as_of(end))
+        statistics.check_day_range(first, last)
+        members = self._evaluate(query, as_of) if query is not None else None
+        return statistics.buyers_per_day(self.views, first, last, members)
+
+    # ── persistence hooks: the whole index as plain values, numpy arrays and bitmaps ──
+    def state(self) -> dict:
+        """Everything the index holds, for a snapshot (`from_state` is the inverse).
+
+        The arrays and bitmaps are the live ones, not copies: read them while holding `lock`.
+        """
+        size = self.translator.size
+
+        def field_state(field: Field) -> dict:
+            entry: dict = {"present": field.present}
+            if isinstance(field, ValueField):
+                entry.update(names=list(field.names), rows=[field.rows.get(v, BitMap()) for v in field.names],
+                             column_codes=field.column_codes[:size])
+            elif isinstance(field, TagsField):
+                entry.update(tags=list(field.rows), rows=list(field.rows.values()))
+            elif isinstance(field, NumberField):
+                entry["values"] = field.values[:size]
+            return entry
+
+        return {
+            "keys": self.translator._keys[:size],  # external ids by column, None where erased
+            "existence": self.existence,
+            "fields": {name: field_state(f) for name, f in self.fields.items()},
+            **self.builtins.state(size),  # "builtins" and "order_pairs"
+            "lines": self.lines.arrays(),
+            "line_runs": list(self.lines.runs),  # end offsets of the day-sorted runs of lines
+            "dictionaries": {dim: d.values for dim, d in self.lines.dictionaries.items()},
+            "orders": self.lines.orders.values,
+            "days": (self.views.first_day, self.views.last_day),
+            "day_months": sorted(self.views.day_months),  # (dimension, month) whose day buckets are built
+            "views": [(dim, code, view.days, view.months, view.years)
+                      for (dim, code), view in self.views.views.items()],
+            **self.registry.state(),  # "segments", "lists" and "tierings"
+            "tracking": self.tracker.state(),
+        }
+
+    @classmethod
+    def from_state(cls, schema: Schema, name: str, state: Mapping, limits: Limits = DEFAULT_LIMITS, *,
+                   trigger_days: int = TRIGGER_DAYS) -> Index:
+        """An index holding what `state()` returned (arrays may be adopted, not copied)."""
+        index = cls(schema, name, limits, trigger_days=trigger_days)
+        keys = state["keys"]
+        size = len(keys)
+        translator = index.translator
+        translator._keys = np.empty(max(1024, size), dtype=object)
+        translator._keys[:size] = keys
+        translator.size = size
+        live_keys, live_columns = translator.items()
+        translator._columns = dict(zip(live_keys.tolist(), live_columns.tolist()))
+        index.existence = state["existence"]
+
+        def padded(values: np.ndarray, fill: int, dtype: type) -> np.ndarray:
+            out: np.ndarray = np.full(max(1024, size, len(values)), fill, dtype=dtype)
+            out[: len(values)] = values
+            return out
+
+        index.builtins = Builtins.from_state(state, size)
+        for field_name, entry in state["fields"].items():
+            field = index.fields[field_name]
+            field.present = entry["present"]
+            if isinstance(field, ValueField):
+                field.names = list(entry["names"])
+                field.codes = {v: i for i, v in enumerate(field.names)}
+                field.rows = dict(zip(field.names, entry["rows"]))
+                field.column_codes = padded(entry["column_codes"], -1, np.int32)
+            elif isinstance(field, TagsField):
+                field.rows = dict(zip(entry["tags"], entry["rows"]))
+            elif isinstance(field, NumberField):
+                field.values = padded(entry["values"], 0, np.int64)
+        lines = index.lines
+        for dim, values in state["dictionaries"].items():
+            lines.dictionaries[dim].values = list(values)
+            lines.dictionaries[dim].codes.update(zip(values, range(len(values))))
+        if isinstance(state["orders"], Dictionary):  # millions of order ids: the caller may build it lazily
+            lines.orders = state["orders"]
+        else:
+            lines.orders.values = list(state["orders"])
+            lines.orders.codes.update(zip(lines.orders.values, range(len(lines.orders.values))))
+        saved_lines = state["lines"]
+        lines.size = len(saved_lines["column"])
+        lines.runs = list(state["line_runs"])
+        lines._columns = {column: np.require(saved_lines[column], dtype=array.dtype, requirements=["C", "W"])
+                          for column, array in lines._columns.items()}
+        index.views.first_day, index.views.last_day = state["days"]
+        index.views.day_months = {(dim, month) for dim, month in state["day_months"]}
+        for dim, code, days, months, years in state["views"]:
+            view = index.views.views[(dim, code)] = TimeView()
+            view.days, view.months, view.years = dict(days), dict(months), dict(years)
+        index.registry = Registry.from_state(state, lambda query: index.tree(query)[0])
+        if "tracking" in state:
+            index.tracker = Tracker.from_state(state["tracking"], trigger_days)
+        return index
