@@ -370,14 +370,8 @@ class Index(Writable):
     @locked
     def count_tiers(self, name: str, as_of: dt.date | str | None = None) -> list[tuple[str, int]]:
         """Customers per tier, each in the first tier it matches; the counts add up to the index size."""
-        tiering = self.registry.tiering(name)
-        remaining = BitMap(self.existence)
-        counts = []
-        for tier, query in tiering.tiers:
-            members = self._evaluate(query, as_of) & remaining
-            remaining -= members
-            counts.append((tier, len(members)))
-        return counts + [(tiering.default, len(remaining))]
+        return statistics.tier_counts(self.registry.tiering(name), self.existence,
+                                      lambda query: self._evaluate(query, as_of))
 
     # ── hot and trigger segments: the daily evaluation, history and changes ──
     @locked

@@ -1,4 +1,4 @@
-"""Statistics over a set of members: group figures, value breakdowns and buyers per day (functions over the data).
+"""Statistics over a set of members: group figures, breakdowns, tier counts, buyers per day (functions over data).
 
 >>> from bitseg.index.builtins import Builtins
 >>> builtins = Builtins()
@@ -12,7 +12,7 @@ GroupStats(customers=2, orders=2, revenue=Decimal('100'), average_order_value=De
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +23,7 @@ from bitseg.errors import InvalidInputError
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field, TagsField, ValueField
+from bitseg.index.segments import Tiering
 from bitseg.index.values import DECIMAL_SCALE
 from bitseg.index.views import ANY, TimeViews
 from bitseg.schema import FieldType
@@ -85,6 +86,18 @@ def breakdown(members: BitMap, field: ValueField | TagsField, top: int) -> list[
     counts = [c for c in counts if c[1] > 0]
     counts.sort(key=lambda c: (-c[1], c[0] is None, c[0] or ""))
     return counts[:top]
+
+
+def tier_counts(tiering: Tiering, existence: BitMap,
+                evaluate: Callable[[str], BitMap]) -> list[tuple[str, int]]:
+    """Customers per tier, each in the first tier it matches, then the default tier: they add up to everyone."""
+    remaining = BitMap(existence)
+    counts = []
+    for tier, query in tiering.tiers:
+        members = evaluate(query) & remaining
+        remaining -= members
+        counts.append((tier, len(members)))
+    return counts + [(tiering.default, len(remaining))]
 
 
 def check_day_range(first: int, last: int) -> None:
