@@ -7,29 +7,27 @@ them, holds the lock (every public method holds it, so a reader never sees half 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
 
-from bitseg.days import day_date, day_number, optional_day
+from bitseg.days import day_number, optional_day
 from bitseg.errors import InvalidInputError, NotFoundError
-from bitseg.index import apply, ingest
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
-from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
 from bitseg.index.executor import Executor
 from bitseg.index.fields import Field, NumberField, TagsField, ValueField, make_field
-from bitseg.index.journal import Journal, Writable, locked, write
+from bitseg.index.journal import Journal, locked
 from bitseg.index.lines import Dictionary, LineStore
 from bitseg.index.segments import Registry, Segment, Tiering
 from bitseg.index.stats import Stats
 from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
 from bitseg.index.translate import Translator
 from bitseg.index.views import TimeView, TimeViews
-from bitseg.names import SegmentKind, check_name
+from bitseg.index.writes import Writes
 from bitseg.query.bind import check
 from bitseg.query.expressions import InSegment, Node
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
@@ -42,7 +40,7 @@ _PARSED_MAX = 4096
 Selection = str | Node
 
 
-class Index(Writable):
+class Index(Writes):
     """One customer universe.
 
     >>> idx = Index.from_toml('[profile]\\ncountry = "keyword"\\n[purchase]\\nbrand = "keyword"')
@@ -142,120 +140,6 @@ class Index(Writable):
         """The evaluation day: `as_of` as a day, or today in the index zone when not given."""
         return optional_day(as_of, "as_of") or self.today()
 
-    # ── writes: each one `@write`, logging plain values it can be replayed from ──
-    def _applied(self, count: int) -> int:
-        if count:
-            self.changed()
-        return count
-
-    @write
-    def upsert_profiles(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                        first_row: int = 1) -> int:
-        """Set the fields each row names (None or "" clears one); returns the rows applied."""
-        rows = [dict(r) for r in rows]
-        self.logged(rows=rows, first_row=first_row)
-        columns, size = ingest.rows_to_columns(rows)
-        return self._applied(apply.profiles(self, columns, size, rejects, first_row))
-
-    @write
-    def upsert_profile_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
-                               first_row: int = 1) -> int:
-        self.logged(columns=dict(columns), first_row=first_row)
-        size = len(columns["customer"]) if "customer" in columns else 0
-        return self._applied(apply.profiles(self, columns, size, rejects, first_row))
-
-    @write
-    def add_purchases(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                      first_row: int = 1) -> int:
-        """Add purchase lines given as rows; returns the lines added."""
-        rows = [dict(r) for r in rows]
-        self.logged(rows=rows, first_row=first_row)
-        columns, _ = ingest.rows_to_columns(rows)
-        return self._applied(apply.purchases(self, columns, rejects, first_row))
-
-    @write
-    def add_purchase_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
-                             first_row: int = 1) -> int:
-        """Add purchase lines given as columns (the fast path: numpy arrays); returns the lines added."""
-        self.logged(columns=dict(columns), first_row=first_row)
-        return self._applied(apply.purchases(self, columns, rejects, first_row))
-
-    @write
-    def delete_customers(self, ids: Iterable[str]) -> int:
-        """Erase customers everywhere (privacy erasure); returns how many existed."""
-        ids = list(ids)
-        self.logged(ids=ids)
-        gone = BitMap(self.translator.remove(ids))
-        if not gone:
-            return 0
-        self.existence -= gone
-        for field in self.fields.values():
-            field.erase(gone)
-        self.builtins.erase(gone)
-        self.lines.erase(gone)
-        self.views.erase(gone)
-        self.registry.erase(gone)
-        self.tracker.erase(gone)
-        self.changed()
-        return len(gone)
-
-    @write
-    def save_segment(self, name: str, query: str | Node, kind: str | SegmentKind = SegmentKind.STANDARD,
-                     description: str = "") -> Segment:
-        """Create or replace a saved segment; refuses a definition that makes a reference cycle."""
-        check_name(name, "segment")
-        kind = SegmentKind.of(kind)
-        tree, text = self.tree(query)
-        segment = self.registry.save(name, tree, text, kind, description, parsed=self.tree(to_text(tree))[0])
-        self.logged(name=name, query=segment.query, kind=segment.kind.value, description=description)
-        self.tracker.saved(name, kind)
-        self.changed()
-        return segment
-
-    @write
-    def delete_segment(self, name: str) -> None:
-        self.registry.delete(name)
-        self.logged(name=name)
-        self.tracker.forget(name)
-        self.changed()
-
-    @write
-    def update_list(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = (),
-                    replace: Iterable[str] | None = None) -> int:
-        """Change a static list (created when new); unknown customers added are created. Returns its size."""
-        check_name(name, "list")
-        add, remove = [str(i) for i in add], [str(i) for i in remove]
-        replace = None if replace is None else [str(i) for i in replace]
-        self.logged(name=name, add=add, remove=remove, replace=replace)
-        members = BitMap() if replace is not None else self.lists.get(name, BitMap())
-        for ids, adding in ((replace or (), True), (add, True), (remove, False)):
-            if not ids:
-                continue
-            if adding:
-                columns = self.translator.to_columns(list(ids))
-                apply.admit(self, columns)
-                members |= from_sorted(np.unique(columns))
-            else:
-                found = self.translator.to_columns(list(ids), create=False)
-                members -= from_sorted(np.unique(found[found >= 0]).astype(np.uint32))
-        self.lists[name] = members
-        self.changed()
-        return len(members)
-
-    @write
-    def save_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str) -> Tiering:
-        tiering = self.registry.save_tiering(name, tiers, default, lambda query: to_text(self.tree(query)[0]))
-        self.logged(name=name, tiers=[list(tier) for tier in tiering.tiers], default=default)
-        self.changed()
-        return tiering
-
-    @write
-    def record_evaluation(self, evaluation: Mapping[str, Any]) -> None:
-        """Record a daily evaluation of the hot and trigger segments (what `daily_evaluation` computed)."""
-        self.logged(evaluation=dict(evaluation))
-        self.tracker.apply(evaluation)
-        self.changed()
-
     # ── queries: compiling and evaluating are one method each ──
     def tree(self, query: str | Node) -> tuple[Node, str]:
         """A checked tree and its text, from query text or a tree."""
@@ -293,10 +177,7 @@ class Index(Writable):
     @locked
     def count_batch(self, selections: Sequence[Selection | Exception],
                     as_of: dt.date | str | None = None) -> list[int | Exception]:
-        """Per selection its count or the error it raised, all on one state of the index.
-
-        An entry that is already an error (a selection the caller could not read) is passed through.
-        """
+        """Per selection its count or its error (an error given is passed through), all on one state."""
         out: list[int | Exception] = []
         for selection in selections:
             if isinstance(selection, Exception):
@@ -384,8 +265,7 @@ class Index(Writable):
     @property
     def last_evaluated(self) -> dt.date | None:
         """The latest day a daily evaluation was recorded for."""
-        last = self.tracker.last_day
-        return None if last is None else day_date(last)
+        return self.tracker.last_date
 
     @locked
     def history(self, segment: str, start: dt.date | str | None = None,
@@ -397,12 +277,7 @@ class Index(Writable):
     @locked
     def changes(self, segment: str, since: dt.date | str) -> ChangedIds:
         """Who entered and who left a trigger segment since the evaluation on `since` (or the last one before)."""
-        kind = self.registry.get(segment).kind
-        day = optional_day(since, "since")
-        if day is None:
-            self.tracker.check_kind(segment, kind, (SegmentKind.TRIGGER,), "who entered and left")
-            raise InvalidInputError("changes need a day to compare with (since, YYYY-MM-DD)")
-        changed = self.tracker.changes(segment, day, kind)
+        changed = self.tracker.changes(segment, optional_day(since, "since"), self.registry.get(segment).kind)
         keys = self.translator.to_keys
         return ChangedIds(changed.since, changed.day, keys(bitmap_columns(changed.entered)).tolist(),
                           keys(bitmap_columns(changed.left)).tolist())

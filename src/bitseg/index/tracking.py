@@ -78,6 +78,11 @@ class Tracker:
         self.tracks: dict[str, Track] = {}
         self.last_day: int | None = None  # the latest day evaluated
 
+    @property
+    def last_date(self) -> dt.date | None:
+        """The latest day evaluated."""
+        return None if self.last_day is None else day_date(self.last_day)
+
     # ── recording an evaluation ──
     def apply(self, evaluation: Mapping[str, Any]) -> None:
         """Record the members of each hot and trigger segment on one day: {"day": n, "segments": [[name, kind,
@@ -146,10 +151,12 @@ class Tracker:
         return [HistoryRow(day_date(d), size, entered, left) for d, size, entered, left in track.history
                 if low <= d <= high]
 
-    def changes(self, segment: str, since: dt.date, kind: str | None = None) -> Changes:
+    def changes(self, segment: str, since: dt.date | None, kind: str | None = None) -> Changes:
         """Who entered and left since the evaluation on `since`; `kind`, when given, must be trigger."""
         if kind is not None:
             self.check_kind(segment, kind, (SegmentKind.TRIGGER,), "who entered and left")
+        if since is None:
+            raise InvalidInputError("changes need a day to compare with (since, YYYY-MM-DD)")
         track = self.tracks.get(segment)
         if track is None or not track.members:
             raise NotFoundError(f"segment {segment!r} has not been evaluated yet: changes start with the first "
