@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pyroaring import BitMap
 
 from bitseg import (
     AlreadyExistsError,
@@ -20,7 +21,8 @@ from bitseg import (
     QueryError,
     SchemaError,
 )
-from bitseg.persistence import SimulatedClock, Store
+from bitseg.days import day_number
+from bitseg.persistence import HistoryRow, SimulatedClock, Store
 from bitseg.persistence import wal as wal_module
 
 SCHEMA = 'timezone = "Europe/Amsterdam"\n[profile]\nvip = "bool"\npoints = "int"\n[purchase]\nbrand = "keyword"\n'
@@ -186,6 +188,21 @@ def test_writes_through_store_get_are_logged(tmp_path: Path) -> None:
     high = len([p for p in kept if int(str(p["points"])) >= 20])
     assert again.count_tiers("by_points", as_of=AS_OF) == [("high", high), ("low", len(kept) - high)]
     store.close()
+
+
+def test_a_log_written_before_the_one_write_path_replays(tmp_path: Path) -> None:
+    old = wal_module.WriteAheadLog(tmp_path / "wal")  # op names and arguments as the Store logged them before
+    assert list(old.replay()) == []
+    old.append("create_index", {"name": "shop", "schema": SCHEMA})
+    old.append("upsert_profiles", {"index": "shop", "rows": [{"customer": "a", "vip": "true"}], "first_row": 1})
+    old.append("save_segment", {"index": "shop", "name": "vips", "query": "vip = TRUE", "kind": "hot",
+                                "description": ""})
+    old.append("evaluate", {"index": "shop", "day": day_number(AS_OF),
+                            "segments": [["vips", "hot", BitMap([0]).serialize()]]})
+    old.close()
+    with Store(tmp_path).open() as store:
+        assert store.get("shop").history("vips") == [HistoryRow(AS_OF, 1, 1, 0)]
+        assert store.get("shop").last_evaluated == AS_OF
 
 
 def test_persistence_never_imports_grpc() -> None:

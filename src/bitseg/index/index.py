@@ -1,7 +1,8 @@
-"""The Index facade: one customer universe — its sizes, its writes (each a journaled `@write`) and its queries.
+"""The Index facade: one customer universe — its sizes, its queries, its state, and the writes of `writes.py`.
 
 The parts live in their own modules (fields, lines, views, built-ins, segments, tracking, stats); the index owns
-them, holds the lock (every public method holds it, so a reader never sees half a batch) and delegates.
+them, holds the lock (every public method holds it, so a reader never sees half a batch) and delegates. Its write
+operations are inherited from `writes.Writes`, each a journaled `@write` (`journal.py`).
 """
 
 from __future__ import annotations
