@@ -317,6 +317,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
     # ── history and changes (the index), snapshots (the Store) ───────────────────────────────────────
 
     def GetHistory(self, request: pb.GetHistoryRequest, context: grpc.ServicerContext) -> pb.GetHistoryResponse:
+        check_name(request.index, "index")
         segment = check_name(request.segment, "segment")
         start, end = optional_day(request.start, "start"), optional_day(request.end, "end")
         rows = self._index(request.index, context).history(segment, start, end)
@@ -328,6 +329,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         if not 0 <= request.chunk_size <= MAX_CHUNK:
             raise InvalidInputError(f"chunk_size {request.chunk_size} is out of range: 0 (the default, "
                                     f"{DEFAULT_CHUNK:,}) to {MAX_CHUNK:,}")
+        check_name(request.index, "index")
         segment = check_name(request.segment, "segment")
         since = parse_day(request.since, "since")
         changed = self._index(request.index, context).changes(segment, since)
