@@ -339,7 +339,7 @@ def index_bytes(index: Index) -> dict[str, int]:
     line_arrays = index.lines._columns
     parts["line store (used)"] = sum(a.itemsize for a in line_arrays.values()) * index.line_count
     parts["line store (spare capacity, not resident until written)"] = sum(a.nbytes for a in line_arrays.values()) - parts["line store (used)"]
-    parts["order pairs"] = index.order_pairs.nbytes
+    parts["order pairs"] = index.builtins.order_pairs.nbytes
     views = [b for view in index.views.views.values() for b in view.bitmaps()]
     parts["time views (bitmaps)"] = sum(bitmap_bytes(b) for b in views)
     field_bitmaps, field_arrays = 0, 0

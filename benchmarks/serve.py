@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks.data import build, load_bitseg
     from bitseg import Catalog
-    from bitseg.server.app import ServerConfig, setup_logging, start
+    from bitseg.server.app import ServerConfig, start
+    from bitseg.server.logs import setup_logging
 
     started = time.perf_counter()
     ds = build(args.size)

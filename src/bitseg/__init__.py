@@ -20,8 +20,11 @@ from bitseg.errors import (
     QueryError,
     SchemaError,
 )
-from bitseg.index.core import Catalog, GroupStats, Index, Segment, Stats, Tiering
+from bitseg.index.catalog import Catalog
+from bitseg.index.index import Index
 from bitseg.index.ingest import Coded
+from bitseg.index.segments import Segment, Tiering
+from bitseg.index.stats import GroupStats, Stats
 from bitseg.query.limits import Limits
 from bitseg.query.parser import parse
 from bitseg.query.printer import to_text

@@ -212,8 +212,8 @@ def test_index_state_is_the_parts_states() -> None:
     assert index.views.day_months
     state = index.state()
     plain(state)
-    assert list(state) == ["translator", "existence", "fields", "builtins", "order_pairs", "lines", "orders",
-                           "views", "segments", "lists", "tierings"]
+    assert list(state) == ["translator", "existence", "fields", "builtins", "lines", "orders", "views", "registry",
+                           "tracking"]
     same(state["translator"], index.translator.state())
     same(state["lines"], index.lines.state())
     back = Index.from_state(index.schema, "back", copied(state))

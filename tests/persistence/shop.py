@@ -49,7 +49,7 @@ def purchase_batches(customers: int = CUSTOMERS, lines: int = LINES, seed: int =
 
 
 def populate(index: Any, customers: int = CUSTOMERS, lines: int = LINES) -> None:
-    """Fill an Index or DurableIndex the same way every time: profiles, lines, segments, lists, tiers, erasures."""
+    """Fill an Index (in memory or a Store's) the same way every time: profiles, lines, segments, lists, tiers, erasures."""
     index.upsert_profile_columns(profile_columns(customers))
     for batch in purchase_batches(customers, lines):
         index.add_purchase_columns(batch)

@@ -10,16 +10,19 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pyroaring import BitMap
 
 from bitseg import (
     AlreadyExistsError,
+    Index,
     InvalidInputError,
     NotFoundError,
     PersistenceError,
     QueryError,
     SchemaError,
 )
-from bitseg.persistence import SimulatedClock, Store
+from bitseg.days import day_number
+from bitseg.persistence import HistoryRow, SimulatedClock, Store
 from bitseg.persistence import wal as wal_module
 
 SCHEMA = 'timezone = "Europe/Amsterdam"\n[profile]\nvip = "bool"\npoints = "int"\n[purchase]\nbrand = "keyword"\n'
@@ -52,7 +55,7 @@ def test_refused_calls_are_not_logged_and_replay_never_fails(tmp_path: Path) -> 
         lambda: store.create_index("shop", SCHEMA),
         lambda: store.create_index("other", "[profile]\nx = 'nonsense'"),
         lambda: store.drop_index("nope"),
-        lambda: store.upsert_profiles("nope", [{"customer": "a"}]),
+        lambda: store.get("nope").upsert_profiles([{"customer": "a"}]),
     ]
     for call in refused:
         with pytest.raises((InvalidInputError, QueryError, NotFoundError, AlreadyExistsError, SchemaError)):
@@ -153,14 +156,53 @@ def test_a_snapshot_ahead_of_a_lost_log_continues_numbering_after_it(tmp_path: P
     assert reopen(store).get("shop").members("ALL") == ["a", "b"]
 
 
-def test_durable_index_reads_like_an_index(tmp_path: Path) -> None:
+def test_writes_through_store_get_are_logged(tmp_path: Path) -> None:
+    store = Store(tmp_path).open()
+    store.create_index("shop", SCHEMA)
+    index = store.get("shop")
+    assert isinstance(index, Index)  # the Index itself: its writes go through the Store's journal
+    profiles = [{"customer": f"c{i}", "vip": str(i % 3 == 0).lower(), "points": str(i)} for i in range(30)]
+    lines = [{"customer": f"c{i}", "time": "2026-03-01", "amount": "5", "brand": "x" if i % 2 else "y"}
+             for i in range(0, 30, 5)]
+    gone = {"c0", "c3"}
+    first = store.wal.last_seq
+    index.upsert_profiles(profiles)
+    index.add_purchases(lines)
+    index.save_segment("vips", "vip = true", kind="hot")
+    index.update_list("picked", add=["c1", "c2", "c3"])
+    index.save_tiering("by_points", [("high", "points >= 20")], default="low")
+    index.delete_customers(sorted(gone))
+    assert store.wal.last_seq == first + 6  # one record per write
+    with index.lock:
+        assert index.members("ALL") == [p["customer"] for p in profiles if p["customer"] not in gone]
+
+    store = reopen(store)
+    again = store.get("shop")
+    kept = [p for p in profiles if p["customer"] not in gone]
+    assert again.customer_count == len(kept)
+    assert again.line_count == len([r for r in lines if r["customer"] not in gone])
+    assert again.members("IN SEGMENT 'vips'", as_of=AS_OF) == [p["customer"] for p in kept if p["vip"] == "true"]
+    assert again.count("purchases MATCHES (brand = 'x', date >= -30d)", as_of=AS_OF) == len(
+        [r for r in lines if r["brand"] == "x" and r["customer"] not in gone])
+    assert again.get_list("picked") == ["c1", "c2"]
+    high = len([p for p in kept if int(str(p["points"])) >= 20])
+    assert again.count_tiers("by_points", as_of=AS_OF) == [("high", high), ("low", len(kept) - high)]
+    store.close()
+
+
+def test_a_log_written_before_the_one_write_path_replays(tmp_path: Path) -> None:
+    old = wal_module.WriteAheadLog(tmp_path / "wal")  # op names and arguments as the Store logged them before
+    assert list(old.replay()) == []
+    old.append("create_index", {"name": "shop", "schema": SCHEMA})
+    old.append("upsert_profiles", {"index": "shop", "rows": [{"customer": "a", "vip": "true"}], "first_row": 1})
+    old.append("save_segment", {"index": "shop", "name": "vips", "query": "vip = TRUE", "kind": "hot",
+                                "description": ""})
+    old.append("evaluate", {"index": "shop", "day": day_number(AS_OF),
+                            "segments": [["vips", "hot", BitMap([0]).serialize()]]})
+    old.close()
     with Store(tmp_path).open() as store:
-        index = store.get(store.create_index("shop", SCHEMA).name)
-        index.add_purchases([{"customer": "a", "time": "2026-03-01", "amount": "5", "brand": "x"}])
-        assert index.count("purchases MATCHES (brand = 'x', date >= -30d)", as_of=AS_OF) == 1
-        assert index.customer_count == 1 and index.line_count == 1 and index.schema.timezone == "Europe/Amsterdam"
-        with index.lock:
-            assert index.members("ALL") == ["a"]
+        assert store.get("shop").history("vips") == [HistoryRow(AS_OF, 1, 1, 0)]
+        assert store.get("shop").last_evaluated == AS_OF
 
 
 def test_persistence_never_imports_grpc() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from bitseg.index.core import Index
+from bitseg.index.index import Index
 from bitseg.server.app import ServerConfig, start
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc

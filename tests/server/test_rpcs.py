@@ -187,23 +187,33 @@ def test_profile_rows_set_only_the_fields_they_name(stub: pb_grpc.SegmentService
     assert count(stub, "points < 9", "profiles") == 2
 
 
-def test_persistence_rpcs_need_a_data_directory() -> None:
-    in_memory = start(ServerConfig(port=0), Catalog())
+def test_snapshots_need_a_data_directory_and_history_does_not() -> None:
+    catalog = Catalog()
+    in_memory = start(ServerConfig(port=0), catalog)
     try:
         with channel_for(in_memory) as channel:
             stub = pb_grpc.SegmentServiceStub(channel)
             load_shop(stub)
-            calls = [
-                lambda: stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="nl")),
-                lambda: list(stub.StreamChanges(pb.StreamChangesRequest(index="shop", segment="nl", since=AS_OF))),
-                lambda: stub.CreateSnapshot(pb.CreateSnapshotRequest()),
-                lambda: stub.ListSnapshots(pb.ListSnapshotsRequest()),
-            ]
-            for call in calls:
+            for call in (lambda: stub.CreateSnapshot(pb.CreateSnapshotRequest()),
+                         lambda: stub.ListSnapshots(pb.ListSnapshotsRequest())):
                 with pytest.raises(grpc.RpcError) as err:
                     call()
                 assert err.value.code() is grpc.StatusCode.UNIMPLEMENTED
                 assert "this server runs without a data directory" in err.value.details()
+            # history and changes are the index's: an in-memory index answers them too
+            stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="everyone", query="ALL", kind=pb.HOT))
+            stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="arrivals", query="ALL", kind=pb.TRIGGER))
+            assert list(stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="everyone")).rows) == []
+            with pytest.raises(grpc.RpcError) as err:
+                list(stub.StreamChanges(pb.StreamChangesRequest(index="shop", segment="arrivals", since=AS_OF)))
+            assert err.value.code() is grpc.StatusCode.NOT_FOUND and "not been evaluated" in err.value.details()
+            index = catalog.get("shop")
+            index.record_evaluation(index.daily_evaluation(index.as_of(AS_OF)))
+            size = stub.Count(pb.CountRequest(index="shop", query="ALL")).count
+            [row] = stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="everyone")).rows
+            assert (row.day, row.size, row.entered, row.left) == (AS_OF, size, size, 0)
+            chunks = list(stub.StreamChanges(pb.StreamChangesRequest(index="shop", segment="arrivals", since=AS_OF)))
+            assert [list(c.entered) for c in chunks] == [] and size > 0  # nothing changed since that evaluation
     finally:
         in_memory.stop(grace=0)
 

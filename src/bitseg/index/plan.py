@@ -31,7 +31,7 @@ from bitseg.query.printer import to_text
 
 
 class IndexData(Protocol):
-    """What planning and execution read of an index (`bitseg.index.core.Index` is one)."""
+    """What planning and execution read of an index (`bitseg.index.index.Index` is one)."""
 
     @property
     def existence(self) -> BitMap: ...

@@ -49,7 +49,7 @@ _LITERAL_BOUND = 1 << 64
 def plan(tree: ex.Node, data: IndexData, as_of: dt.date, text: str = "") -> Plan:
     """The plan of a normalised tree on day `as_of`; date, ANNIVERSARY and cycle errors carry their position.
 
-    >>> from bitseg.index.core import Index
+    >>> from bitseg import Index
     >>> from bitseg.query.parser import parse
     >>> idx = Index.from_toml('[profile]\\nvip = "bool"\\n[purchase]\\nbrand = "keyword"')
     >>> idx.add_purchases([{"customer": "c1", "time": "2026-01-05", "amount": "5", "brand": "x"}])

@@ -1,15 +1,15 @@
-"""Durability: the write-ahead log, snapshots, and the history of hot segments and changes of trigger segments.
+"""Durability: the write-ahead log and snapshots of a Catalog (the history of hot segments lives in the index).
 
 Never imports grpc: the server calls the Store; the Store knows nothing of the server.
 """
 
 from __future__ import annotations
 
+from bitseg.index.tracking import ChangedIds, HistoryRow
 from bitseg.persistence.chart import history_chart
 from bitseg.persistence.snapshot import SnapshotInfo
-from bitseg.persistence.store import ChangedIds, DurableIndex, SimulatedClock, Store, utc_now
-from bitseg.persistence.tracking import HistoryRow
+from bitseg.persistence.store import SimulatedClock, Store, utc_now
 
 __all__ = [
-    "ChangedIds", "DurableIndex", "HistoryRow", "SimulatedClock", "SnapshotInfo", "Store", "history_chart", "utc_now",
+    "ChangedIds", "HistoryRow", "SimulatedClock", "SnapshotInfo", "Store", "history_chart", "utc_now",
 ]

@@ -28,8 +28,10 @@ LAYOUT: dict[str, dict[str, str]] = {
         "*.names": "fields.{}.names.msgpack",  # values by code, when there are many
         "*.tags": "fields.{}.tags.msgpack",  # tags, when there are many
     },
-    "builtins": {"*.values": "builtins.{}.values.npy"},
-    "order_pairs": {"": "order_pairs.npy"},  # column << 32 | order key, of purchase lines
+    "builtins": {
+        "fields.*.values": "builtins.{}.values.npy",  # orders, clv, first and last purchase day by column
+        "order_pairs": "order_pairs.npy",  # column << 32 | order key, of purchase lines
+    },
     "lines": {
         "columns.*": "lines.{}.npy",  # one file per line column
         "runs": "lines.runs.msgpack",
@@ -37,10 +39,8 @@ LAYOUT: dict[str, dict[str, str]] = {
     },
     "orders": {"": "orders.msgpack"},  # order ids by code; start-up may decode them in the background
     "views": {},
-    "segments": {},
-    "lists": {},
-    "tierings": {},
-    "tracking": {},  # the store's segment histories and kept members
+    "registry": {},  # saved segments, static lists, tierings
+    "tracking": {},  # hot segment histories and kept trigger members
 }
 
 _PATTERNS: dict[str, list[tuple[tuple[str, ...], str]]] = {

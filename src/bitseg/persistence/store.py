@@ -5,11 +5,19 @@
       wal/<seq>.log         the write-ahead log (wal.py)
       snapshots/<id>/       snapshots (snapshot.py), newest last by name
 
-A write is checked and applied to its index under the index lock, then logged and fsynced before the lock is
-released and the call returns: a call the engine refuses is never logged, so the log never holds a record that
-fails on replay, and records of one index are in the order they were applied. If the log cannot be written the
-change is not durable: the call raises PersistenceError and the Store refuses every later change until it is
-reopened (the log then has exactly the acknowledged changes).
+There is one write path: every write operation of an Index or the Catalog is a method declared with `@write`
+(bitseg.index.journal), which checks and applies the change under the lock and then calls the catalog's journal
+once if something changed. The Store's journal appends the operation's name and arguments to the log and fsyncs
+before the lock is released and the call returns: a call the engine refuses is never logged, so the log never
+holds a record that fails on replay, and records of one index are in the order they were applied. Replay calls
+the same method again (`replay(op, args)`), so adding a write operation needs exactly one change: the method with
+its decorator; the Store has no list of operations. If the log cannot be written the change is not durable: the
+call raises PersistenceError and the Store refuses every later change until it is reopened (the log then has
+exactly the acknowledged changes).
+
+A log record is `[op, args]`: the method's name and its keyword arguments, plus "index" (the index written to)
+for an index operation. Logs written before the one write path (op "evaluate", create_index with "schema")
+replay unchanged.
 
 Start-up (`open`) loads the newest snapshot whose files all pass their checksums and replays the log after it;
 the log is kept back to the snapshot before the newest, so a damaged newest snapshot costs nothing. When no good
@@ -24,7 +32,7 @@ snapshot is covered by the log, `open` refuses with a message naming what is dam
 ...     _ = shop.save_segment("vips", "vip = true", kind="hot")
 ...     store.due()
 ...     _ = store.run_due()
-...     store.history("shop", "vips")
+...     shop.history("vips")
 1
 True
 [HistoryRow(day=datetime.date(2026, 3, 14), size=1, entered=1, left=0)]
@@ -38,25 +46,21 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 
-from pyroaring import BitMap
-
-from bitseg.days import day_number, optional_day
-from bitseg.errors import BitsegError, InvalidInputError, NotFoundError, PersistenceError
-from bitseg.index.bitmaps import columns as bitmap_columns
-from bitseg.index.core import Catalog, Index, Segment, Tiering
+from bitseg.days import optional_day
+from bitseg.errors import BitsegError, PersistenceError
+from bitseg.index.catalog import Catalog
+from bitseg.index.index import Index
+from bitseg.index.journal import write_operations
+from bitseg.index.tracking import TRIGGER_DAYS, ChangedIds, HistoryRow
 from bitseg.persistence import snapshot
 from bitseg.persistence.deferred import DeferredDictionary
 from bitseg.persistence.snapshot import SnapshotInfo
-from bitseg.persistence.tracking import TRACKED, TRIGGER_DAYS, HistoryRow, Tracker
 from bitseg.persistence.wal import Record, WriteAheadLog
-from bitseg.query.expressions import Node
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
-from bitseg.query.printer import to_text
 from bitseg.schema import Schema
 
 log = logging.getLogger("bitseg.persistence")
@@ -88,75 +92,35 @@ class SimulatedClock:
         return self.now
 
 
-@dataclass(frozen=True)
-class ChangedIds:
-    """External ids that entered and left a trigger segment between the evaluations on `since` and `day`."""
-
-    since: dt.date
-    day: dt.date
-    entered: list[str]
-    left: list[str]
+CATALOG_OPERATIONS = frozenset(write_operations(Catalog))
 
 
-# ── the write operations: one function each, used live and on replay ───────────────────────────────────
-
-def _upsert_profiles(store: Store, index: Index, a: dict, rejects: list | None) -> int:
-    return index.upsert_profiles(a["rows"], rejects, a["first_row"])
-
-
-def _upsert_profile_columns(store: Store, index: Index, a: dict, rejects: list | None) -> int:
-    return index.upsert_profile_columns(a["columns"], rejects, a["first_row"])
-
-
-def _add_purchases(store: Store, index: Index, a: dict, rejects: list | None) -> int:
-    return index.add_purchases(a["rows"], rejects, a["first_row"])
+def _legacy(record: Record) -> tuple[str, dict[str, Any]]:
+    """The op and arguments of a record, with those of logs written before the one write path renamed."""
+    if record.op == "evaluate":
+        index = record.args["index"]
+        return "record_evaluation", {"index": index, "evaluation": {k: v for k, v in record.args.items()
+                                                                   if k != "index"}}
+    if record.op == "create_index" and "schema" in record.args:
+        return "create_index", {"name": record.args["name"], "schema_toml": record.args["schema"]}
+    return record.op, dict(record.args)
 
 
-def _add_purchase_columns(store: Store, index: Index, a: dict, rejects: list | None) -> int:
-    return index.add_purchase_columns(a["columns"], rejects, a["first_row"])
+class _LogJournal:
+    """The Store's journal: every change of its catalog appended to the log and fsynced."""
 
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
-def _delete_customers(store: Store, index: Index, a: dict, rejects: list | None) -> int:
-    found = index.translator.to_columns(a["ids"], create=False)
-    gone = BitMap(found[found >= 0].tolist())
-    deleted = index.delete_customers(a["ids"])
-    store._trackers[index.name].erase(gone)
-    return deleted
+    def check(self) -> None:
+        self.store._check_writable()
 
-
-def _save_segment(store: Store, index: Index, a: dict, rejects: list | None) -> Segment:
-    segment = index.save_segment(a["name"], a["query"], a["kind"], a["description"])
-    store._trackers[index.name].saved(segment.name, segment.kind)
-    return segment
-
-
-def _delete_segment(store: Store, index: Index, a: dict, rejects: list | None) -> None:
-    index.delete_segment(a["name"])
-    store._trackers[index.name].forget(a["name"])
-
-
-def _update_list(store: Store, index: Index, a: dict, rejects: list | None) -> int:
-    return index.update_list(a["name"], a["add"], a["remove"], a["replace"])
-
-
-def _save_tiering(store: Store, index: Index, a: dict, rejects: list | None) -> Tiering:
-    return index.save_tiering(a["name"], [tuple(t) for t in a["tiers"]], a["default"])
-
-
-def _evaluate(store: Store, index: Index, a: dict, rejects: list | None) -> None:
-    store._trackers[index.name].apply(a)
-
-
-OPERATIONS: dict[str, Callable[[Store, Index, dict, list | None], Any]] = {
-    "upsert_profiles": _upsert_profiles, "upsert_profile_columns": _upsert_profile_columns,
-    "add_purchases": _add_purchases, "add_purchase_columns": _add_purchase_columns,
-    "delete_customers": _delete_customers, "save_segment": _save_segment, "delete_segment": _delete_segment,
-    "update_list": _update_list, "save_tiering": _save_tiering, "evaluate": _evaluate,
-}
+    def __call__(self, index_name: str | None, op: str, args: dict[str, Any]) -> None:
+        self.store._log(op, args if index_name is None else {"index": index_name, **args})
 
 
 class Store:
-    """The durable catalog. Open it, use it like a Catalog (`get` returns a DurableIndex), close it.
+    """The durable catalog. Open it, use it like a Catalog (`get` returns the Index, its writes logged), close it.
 
     Args:
         data_dir: the folder of the log and the snapshots (created when missing).
@@ -178,12 +142,10 @@ class Store:
         self.keep = keep
         self.daily_at = daily_at
         self.trigger_days = trigger_days
-        self.catalog = Catalog(limits)
+        self.catalog = Catalog(limits, _LogJournal(self), trigger_days=trigger_days)
         self.wal = WriteAheadLog(self.data_dir / "wal")
         self.problems: list[str] = []  # what open() found damaged and worked around
-        self._trackers: dict[str, Tracker] = {}
         self._damaged: set[str] = set()
-        self._catalog_lock = threading.RLock()
         self._snapshot_lock = threading.Lock()
         self._lock_file: int | None = None
         self._state = "new"  # new → open → closed; "failed" after a log write failed
@@ -246,9 +208,8 @@ class Store:
             if isinstance(item.state["orders"], snapshot.ChunkedList):
                 item.state["orders"] = DeferredDictionary(item.state["orders"].chunks())
             schema = Schema.from_toml(item.schema_toml)
-            self.catalog.indexes[item.name] = Index.from_state(schema, item.name, item.state,
-                                                               self.catalog.limits)
-            self._trackers[item.name] = Tracker.from_state(item.state["tracking"], self.trigger_days)
+            self.catalog.add(Index.from_state(schema, item.name, item.state, self.catalog.limits,
+                                              trigger_days=self.trigger_days))
             thresholds[item.name] = item.seq
         if chosen is not None:
             log.info("snapshot loaded", extra={"snapshot": manifest["id"], "indexes": len(loaded)})
@@ -266,24 +227,22 @@ class Store:
         log.info("log replayed", extra={"records": replayed, "last_seq": self.wal.last_seq})
 
     def _replay(self, record: Record, thresholds: dict[str, int]) -> int:
-        a = record.args
+        op, args = _legacy(record)
         try:
-            if record.op == "create_index":
-                self.catalog.create_index(a["name"], a["schema"])
-                self._trackers[a["name"]] = Tracker(self.trigger_days)
-                thresholds[a["name"]] = record.seq
+            if op in CATALOG_OPERATIONS:
+                self.catalog.replay(op, args)
+                if op == "create_index":
+                    thresholds[args["name"]] = record.seq
+                else:
+                    thresholds.pop(args["name"], None)
                 return 1
-            if record.op == "drop_index":
-                self.catalog.drop_index(a["name"])
-                self._trackers.pop(a["name"], None)
-                thresholds.pop(a["name"], None)
-                return 1
-            index = self.catalog.get(a["index"])
-            if record.seq <= thresholds[a["index"]]:
+            name = args.pop("index")
+            index = self.catalog.get(name)
+            if record.seq <= thresholds[name]:
                 return 0  # already in the snapshot
-            OPERATIONS[record.op](self, index, a, [])
+            index.replay(op, args)
             return 1
-        except (BitsegError, KeyError) as err:
+        except (BitsegError, KeyError, TypeError) as err:
             raise PersistenceError(
                 f"log record {record.seq} ({record.op}) cannot be replayed: {err}. The log does not match the "
                 f"snapshot it follows; restore {self.data_dir} from a backup.") from err
@@ -317,94 +276,18 @@ class Store:
             log.exception("log write failed; refusing changes from now on")
             raise
 
-    # ── the catalog ──
+    # ── the catalog: its writes (and those of its indexes) journal through _LogJournal ──
     def names(self) -> list[str]:
         return self.catalog.names()
 
-    def get(self, name: str) -> DurableIndex:
-        return DurableIndex(self, self.catalog.get(name))
+    def get(self, name: str) -> Index:
+        return self.catalog.get(name)
 
-    def create_index(self, name: str, schema_toml: str) -> DurableIndex:
-        with self._catalog_lock:
-            self._check_writable()
-            index = self.catalog.create_index(name, schema_toml)
-            self._trackers[name] = Tracker(self.trigger_days)
-            self._log("create_index", {"name": name, "schema": schema_toml})
-        return DurableIndex(self, index)
+    def create_index(self, name: str, schema_toml: str) -> Index:
+        return self.catalog.create_index(name, schema_toml)
 
     def drop_index(self, name: str) -> None:
-        with self._catalog_lock:
-            self._check_writable()
-            index = self.catalog.get(name)
-            with index.lock:
-                self.catalog.drop_index(name)
-                self._trackers.pop(name, None)
-                self._log("drop_index", {"name": name})
-
-    # ── writes ──
-    def _write(self, name: str | Index, op: str, args: dict[str, Any], rejects: list | None = None,
-               logged: Callable[[Any], dict[str, Any]] | None = None) -> Any:
-        """Apply under the index lock, then log; `name` may be the Index a DurableIndex holds, which must still
-        be the one of that name (a handle kept across a drop and a new create must not write to the new one)."""
-        if isinstance(name, Index):
-            index, name = name, name.name
-        else:
-            index = self.catalog.get(name)
-        with index.lock:
-            if self.catalog.indexes.get(name) is not index:
-                raise NotFoundError(f"unknown index {name!r}")  # dropped while we waited for the lock
-            self._check_writable()
-            before = index.version
-            result = OPERATIONS[op](self, index, args, rejects)
-            if index.version != before:  # nothing changed, nothing to log
-                self._log(op, {"index": name, **(logged(result) if logged else args)})
-        return result
-
-    def upsert_profiles(self, index: str | Index, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                        first_row: int = 1) -> int:
-        return self._write(index, "upsert_profiles", {"rows": [dict(r) for r in rows], "first_row": first_row},
-                           rejects)
-
-    def upsert_profile_columns(self, index: str | Index, columns: Mapping[str, Any], rejects: list | None = None,
-                               first_row: int = 1) -> int:
-        return self._write(index, "upsert_profile_columns", {"columns": dict(columns), "first_row": first_row},
-                           rejects)
-
-    def add_purchases(self, index: str | Index, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                      first_row: int = 1) -> int:
-        return self._write(index, "add_purchases", {"rows": [dict(r) for r in rows], "first_row": first_row},
-                           rejects)
-
-    def add_purchase_columns(self, index: str | Index, columns: Mapping[str, Any], rejects: list | None = None,
-                             first_row: int = 1) -> int:
-        return self._write(index, "add_purchase_columns", {"columns": dict(columns), "first_row": first_row},
-                           rejects)
-
-    def delete_customers(self, index: str | Index, ids: Iterable[str]) -> int:
-        return self._write(index, "delete_customers", {"ids": list(ids)})
-
-    def save_segment(self, index: str | Index, name: str, query: str | Node, kind: str = "standard",
-                     description: str = "") -> Segment:
-        text = to_text(query) if isinstance(query, Node) else query
-        return self._write(index, "save_segment",
-                           {"name": name, "query": text, "kind": kind, "description": description},
-                           logged=lambda s: {"name": s.name, "query": s.query, "kind": s.kind,
-                                             "description": s.description})
-
-    def delete_segment(self, index: str | Index, name: str) -> None:
-        self._write(index, "delete_segment", {"name": name})
-
-    def update_list(self, index: str | Index, name: str, add: Iterable[str] = (), remove: Iterable[str] = (),
-                    replace: Iterable[str] | None = None) -> int:
-        return self._write(index, "update_list", {
-            "name": name, "add": [str(i) for i in add], "remove": [str(i) for i in remove],
-            "replace": None if replace is None else [str(i) for i in replace]})
-
-    def save_tiering(self, index: str | Index, name: str, tiers: Sequence[tuple[str, str | Node]], default: str) -> Tiering:
-        given = [[tier, to_text(q) if isinstance(q, Node) else q] for tier, q in tiers]
-        return self._write(index, "save_tiering", {"name": name, "tiers": given, "default": default},
-                           logged=lambda t: {"name": t.name, "tiers": [list(x) for x in t.tiers],
-                                             "default": t.default})
+        self.catalog.drop_index(name)
 
     # ── snapshots ──
     def snapshot(self) -> SnapshotInfo:
@@ -436,10 +319,10 @@ class Store:
         due = {}
         for name, index in list(self.catalog.indexes.items()):
             local = now.astimezone(index.schema.zone)
-            tracker = self._trackers.get(name)
-            if tracker is None or local.time() < self.daily_at:
+            if local.time() < self.daily_at:
                 continue
-            if tracker.last_day is None or tracker.last_day < day_number(local.date()):
+            last = index.last_evaluated
+            if last is None or last < local.date():
                 due[name] = local.date()
         return due
 
@@ -451,17 +334,15 @@ class Store:
         self._check_writable()
         created = self.clock()
         captured = []
-        with self._catalog_lock:  # no index comes or goes while the snapshot is captured
+        with self.catalog.lock:  # no index comes or goes while the snapshot is captured
             base_seq = self.wal.rotate()  # the log after the snapshot starts in a file of its own
             for name in sorted(self.catalog.indexes):
                 index = self.catalog.indexes[name]
                 with index.lock:
                     day = evaluate_on(index) if evaluate_on else None
                     if day is not None:
-                        evaluation = Tracker.evaluate(index, day)
-                        self._trackers[name].apply(evaluation)
-                        self._log("evaluate", {"index": name, **evaluation})
-                    state = {**index.state(), "tracking": self._trackers[name].state()}
+                        index.record_evaluation(index.daily_evaluation(day))  # a write: logged
+                    state = index.state()
                     captured.append(snapshot.capture(name, index.schema.to_toml(), self.wal.last_seq, state))
         try:
             info = snapshot.write(self.root, captured, base_seq, created, daily)
@@ -483,83 +364,12 @@ class Store:
         """The snapshots on disk, newest first."""
         return snapshot.list_all(self.root)
 
-    # ── history and changes ──
-    def _tracked(self, index_name: str, segment: str, kinds: tuple[str, ...], what: str) -> tuple[Index, Tracker]:
-        index = self.catalog.get(index_name)
-        kind = index.get_segment(segment).kind
-        if kind not in kinds:
-            raise InvalidInputError(f"segment {segment!r} is a {kind} segment: {what} is kept for "
-                                    f"{' and '.join(kinds)} segments")
-        return index, self._trackers[index_name]
-
+    # ── history and changes: the index answers them ──
     def history(self, index: str, segment: str, start: dt.date | str | None = None,
                 end: dt.date | str | None = None) -> list[HistoryRow]:
-        """The (day, size, entered, left) rows of a hot (or trigger) segment, by day, within [start, end]."""
-        found, tracker = self._tracked(index, segment, TRACKED, "history")
-        with found.lock:
-            return tracker.history(segment, optional_day(start, "start"), optional_day(end, "end"))
+        """The (day, size, entered, left) rows of a hot (or trigger) segment (see `Index.history`)."""
+        return self.catalog.get(index).history(segment, start, end)
 
     def changes(self, index: str, segment: str, since: dt.date | str) -> ChangedIds:
-        """Who entered and who left a trigger segment since the evaluation on `since` (or the last one before)."""
-        found, tracker = self._tracked(index, segment, ("trigger",), "who entered and left")
-        day = optional_day(since, "since")
-        if day is None:
-            raise InvalidInputError("changes need a day to compare with (since, YYYY-MM-DD)")
-        with found.lock:
-            changed = tracker.changes(segment, day)
-            keys = found.translator.to_keys
-            return ChangedIds(changed.since, changed.day, keys(bitmap_columns(changed.entered)).tolist(),
-                              keys(bitmap_columns(changed.left)).tolist())
-
-
-class DurableIndex:
-    """An Index whose writes go through the Store (checked, applied, logged, fsynced); reads are the Index's own.
-
-    It has every method of Index, so code written against a Catalog works unchanged against a Store.
-    """
-
-    def __init__(self, store: Store, index: Index) -> None:
-        self._store = store
-        self._index = index
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._index, name)
-
-    def __repr__(self) -> str:
-        return f"DurableIndex({self._index.name!r})"
-
-    @property
-    def index(self) -> Index:
-        return self._index
-
-    def upsert_profiles(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                        first_row: int = 1) -> int:
-        return self._store.upsert_profiles(self._index, rows, rejects, first_row)
-
-    def upsert_profile_columns(self, columns: Mapping[str, Any], rejects: list | None = None,
-                               first_row: int = 1) -> int:
-        return self._store.upsert_profile_columns(self._index, columns, rejects, first_row)
-
-    def add_purchases(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                      first_row: int = 1) -> int:
-        return self._store.add_purchases(self._index, rows, rejects, first_row)
-
-    def add_purchase_columns(self, columns: Mapping[str, Any], rejects: list | None = None,
-                             first_row: int = 1) -> int:
-        return self._store.add_purchase_columns(self._index, columns, rejects, first_row)
-
-    def delete_customers(self, ids: Iterable[str]) -> int:
-        return self._store.delete_customers(self._index, ids)
-
-    def save_segment(self, name: str, query: str | Node, kind: str = "standard", description: str = "") -> Segment:
-        return self._store.save_segment(self._index, name, query, kind, description)
-
-    def delete_segment(self, name: str) -> None:
-        self._store.delete_segment(self._index, name)
-
-    def update_list(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = (),
-                    replace: Iterable[str] | None = None) -> int:
-        return self._store.update_list(self._index, name, add, remove, replace)
-
-    def save_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str) -> Tiering:
-        return self._store.save_tiering(self._index, name, tiers, default)
+        """Who entered and who left a trigger segment since `since` (see `Index.changes`)."""
+        return self.catalog.get(index).changes(segment, since)

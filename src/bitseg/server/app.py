@@ -1,8 +1,9 @@
-"""Building, starting and stopping the gRPC server: handlers, auth, TLS, health, reflection, logs and signals.
+"""Building, starting and stopping the gRPC server: handlers, auth, TLS, health, reflection and signals.
 
 Without a catalog, `build` opens a Store on `config.data_dir` (SPEC §6): every change is logged and fsynced
 before it is acknowledged, a timer thread writes the daily snapshot when it is due, and a clean stop writes a
-last snapshot. With an in-memory Catalog the persistence RPCs answer UNIMPLEMENTED.
+last snapshot. With an in-memory Catalog the snapshot RPCs answer UNIMPLEMENTED (history and trigger changes
+are the index's own, kept in memory).
 
 >>> import tempfile
 >>> folder = tempfile.TemporaryDirectory()
@@ -39,6 +40,8 @@ from bitseg.server.errors import status_of
 from bitseg.server.logs import access_log
 from bitseg.server.service import SegmentService
 from bitseg.v1 import segments_pb2 as pb
+
+__all__ = ["Server", "ServerConfig", "build", "open_store", "serve", "start"]
 
 SERVICE = "bitseg.v1.SegmentService"
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
@@ -275,7 +278,8 @@ def build(config: ServerConfig, catalog: Catalog | Store | None = None) -> Serve
 
 
 def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
-    servicer = SegmentService(catalog)
+    servicer = (SegmentService(catalog.catalog, store=catalog) if isinstance(catalog, Store)
+                else SegmentService(catalog))
     interceptors = [BearerAuth(config.token)] if config.token else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
                          interceptors=interceptors, options=config.options,

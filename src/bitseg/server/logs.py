@@ -1,4 +1,4 @@
-"""Server logs: JSON lines for events, and a buffered access log with one line per call."""
+"""The server's logs: JSON lines on stderr, server events through `logging` and one access line per call."""
 
 from __future__ import annotations
 

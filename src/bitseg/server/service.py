@@ -1,16 +1,16 @@
 """The SegmentService servicer: each RPC converts its request, makes one core call and converts the result.
 
-The servicer keeps no state of its own: the indexes live in the Catalog it is given, normally a persistence Store
-(the Catalog's methods create_index, drop_index, get and names, each change logged and fsynced before the call
-returns). History, changes and snapshots need the Store; on an in-memory Catalog they answer UNIMPLEMENTED. Concurrency is the core's: every Index method holds the index lock,
-so a reader never sees half a batch. Errors are raised as bitseg errors and turned into status codes by the one
-table in `server.errors`.
+The servicer keeps no state of its own: the indexes live in the Catalog it is given (a Store's catalog journals
+every change to the write-ahead log before the call returns). Snapshots need the Store; without one they answer
+UNIMPLEMENTED. Concurrency is the core's: every Index method holds the index lock, so a reader never sees half a
+batch, and no servicer code takes a lock. Errors are raised as bitseg errors and turned into status codes by the
+one table in `server.errors`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any
 
 import grpc
 
@@ -18,9 +18,8 @@ from bitseg import Catalog, Index
 from bitseg.days import optional_day, parse_day
 from bitseg.errors import InvalidInputError, NotFoundError
 from bitseg.names import SegmentKind, check_name
-from bitseg.persistence import DurableIndex, SnapshotInfo, Store
+from bitseg.persistence import SnapshotInfo, Store
 from bitseg.query.expressions import InSegment, Node
-from bitseg.query.parser import parse
 from bitseg.server.convert import (
     Columns,
     Rows,
@@ -42,32 +41,34 @@ MAX_DAY_RANGE = 3660   # BuyersPerDay: ten years of days
 KINDS = {pb.SEGMENT_KIND_UNSPECIFIED: SegmentKind.STANDARD, pb.STANDARD: SegmentKind.STANDARD,
          pb.TRIGGER: SegmentKind.TRIGGER, pb.HOT: SegmentKind.HOT}
 KIND_VALUES = {kind: value for value, kind in KINDS.items() if value != pb.SEGMENT_KIND_UNSPECIFIED}
-PERSISTENCE_MISSING = ("this server runs without a data directory (an in-memory catalog): snapshots, segment "
-                       "history and trigger changes need a server started with --data-dir")
+PERSISTENCE_MISSING = ("this server runs without a data directory (an in-memory catalog): snapshots need a server "
+                       "started with --data-dir")
 Selection = str | Node
 
 
 class SegmentService(pb_grpc.SegmentServiceServicer):
-    def __init__(self, catalog: Catalog | Store) -> None:
+    def __init__(self, catalog: Catalog, store: Store | None = None) -> None:
         self.catalog = catalog
+        self.store = store  # for snapshots only
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
+    @staticmethod
+    def _in_time(context: grpc.ServicerContext) -> None:
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded("the call's deadline passed before it could start")
+
     def _index(self, name: str, context: grpc.ServicerContext) -> Index:
         check_name(name, "index")
-        remaining = context.time_remaining()
-        if remaining is not None and remaining <= 0:
-            raise DeadlineExceeded("the call's deadline passed before it could start")
-        # On a Store this is a DurableIndex: every Index method, its writes logged before they return.
-        return cast(Index, self.catalog.get(name))
+        self._in_time(context)
+        return self.catalog.get(name)
 
     def _store(self, context: grpc.ServicerContext) -> Store:
-        if not isinstance(self.catalog, Store):
+        if self.store is None:
             raise NotImplementedError(PERSISTENCE_MISSING)
-        remaining = context.time_remaining()
-        if remaining is not None and remaining <= 0:
-            raise DeadlineExceeded("the call's deadline passed before it could start")
-        return self.catalog
+        self._in_time(context)
+        return self.store
 
     @staticmethod
     def _snapshot(info: SnapshotInfo) -> pb.Snapshot:
@@ -94,11 +95,11 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     @staticmethod
     def _segment(segment: Any) -> pb.Segment:
-        return pb.Segment(name=segment.name, query=segment.query, expr=node_to_expr(parse(segment.query)),
+        return pb.Segment(name=segment.name, query=segment.query, expr=node_to_expr(segment.tree),
                           kind=KIND_VALUES.get(segment.kind, pb.STANDARD), description=segment.description)
 
     @staticmethod
-    def _info(name: str, index: Index | DurableIndex, detail: bool) -> pb.IndexInfo:
+    def _info(name: str, index: Index, detail: bool) -> pb.IndexInfo:
         schema = index.schema
         fields = [pb.FieldInfo(name=n, type=t.value) for n, t in schema.profile.items()]
         fields += [pb.FieldInfo(name=n, type=t.value, builtin=True) for n, t in BUILTIN_FIELDS.items()]
@@ -189,17 +190,14 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     def CountBatch(self, request: pb.CountBatchRequest, context: grpc.ServicerContext) -> pb.CountBatchResponse:
         index = self._index(request.index, context)
-        as_of = optional_day(request.as_of)
-        results = []
-        with index.lock:  # every count sees the same state of the index
-            for selection in request.queries:
-                try:
-                    count = index.count(self._selection(index, selection, "kind"), as_of=as_of)
-                    results.append(pb.CountResult(count=count))
-                except Exception as err:  # noqa: BLE001 - each result carries its own status
-                    code, message = status_of(err)
-                    results.append(pb.CountResult(error=message, code=code.name))
-        return pb.CountBatchResponse(results=results)
+        selections: list[Selection | Exception] = []
+        for selection in request.queries:
+            try:
+                selections.append(self._selection(index, selection, "kind"))
+            except Exception as err:  # noqa: BLE001 - each result carries its own status
+                selections.append(err)
+        counts = index.count_batch(selections, as_of=optional_day(request.as_of))  # one state for every count
+        return pb.CountBatchResponse(results=[_count_result(c) for c in counts])
 
     def StreamMembers(self, request: pb.StreamMembersRequest,
                       context: grpc.ServicerContext) -> Iterator[pb.MemberChunk]:
@@ -316,12 +314,13 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
                                     as_of=optional_day(request.as_of))
         return pb.BuyersPerDayResponse(days=[pb.DayCount(day=d.isoformat(), count=c) for d, c in rows])
 
-    # ── history, changes and snapshots (the Store) ───────────────────────────────────────────────────
+    # ── history and changes (the index), snapshots (the Store) ───────────────────────────────────────
 
     def GetHistory(self, request: pb.GetHistoryRequest, context: grpc.ServicerContext) -> pb.GetHistoryResponse:
-        index, segment = check_name(request.index, "index"), check_name(request.segment, "segment")
+        check_name(request.index, "index")
+        segment = check_name(request.segment, "segment")
         start, end = optional_day(request.start, "start"), optional_day(request.end, "end")
-        rows = self._store(context).history(index, segment, start, end)
+        rows = self._index(request.index, context).history(segment, start, end)
         return pb.GetHistoryResponse(rows=[pb.HistoryRow(day=r.day.isoformat(), size=r.size, entered=r.entered,
                                                          left=r.left) for r in rows])
 
@@ -330,9 +329,10 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         if not 0 <= request.chunk_size <= MAX_CHUNK:
             raise InvalidInputError(f"chunk_size {request.chunk_size} is out of range: 0 (the default, "
                                     f"{DEFAULT_CHUNK:,}) to {MAX_CHUNK:,}")
-        index, segment = check_name(request.index, "index"), check_name(request.segment, "segment")
+        check_name(request.index, "index")
+        segment = check_name(request.segment, "segment")
         since = parse_day(request.since, "since")
-        changed = self._store(context).changes(index, segment, since)
+        changed = self._index(request.index, context).changes(segment, since)
         # Entered ids first, then left ones; at most chunk_size ids in a message, counting both.
         size = request.chunk_size or DEFAULT_CHUNK
         entered, left = changed.entered, changed.left
@@ -359,6 +359,13 @@ def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tupl
     method(part.columns if isinstance(part, Columns) else part.rows, rejects=rejects, first_row=0)
     for position, message in rejects:
         rejected.append((part.numbers[position], message))
+
+
+def _count_result(count: int | Exception) -> pb.CountResult:
+    if isinstance(count, Exception):
+        code, message = status_of(count)
+        return pb.CountResult(error=message, code=code.name)
+    return pb.CountResult(count=count)
 
 
 def _group(group: Any) -> pb.GroupStats:

@@ -1,0 +1,110 @@
+"""Applying a batch to the data of an index: profile values and purchase lines, once ingest has checked them.
+
+The functions work on any object with the data's parts (the `Data` Protocol), never on the Index itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+from pyroaring import BitMap
+
+from bitseg.index import ingest
+from bitseg.index.bitmaps import from_sorted
+from bitseg.index.builtins import Builtins
+from bitseg.index.fields import Field, NumberField
+from bitseg.index.lines import LineStore
+from bitseg.index.translate import Translator
+from bitseg.index.views import TimeViews
+from bitseg.schema import Schema
+
+
+class Data(Protocol):
+    schema: Schema
+    translator: Translator
+    existence: BitMap
+    fields: dict[str, Field]
+    builtins: Builtins
+    lines: LineStore
+    views: TimeViews
+
+
+def admit(data: Data, columns: np.ndarray) -> None:
+    """Make sure `columns` exist as customers (new ones with an empty profile)."""
+    arrived = from_sorted(np.unique(columns))
+    data.existence |= arrived
+    data.builtins.admit(arrived, data.translator.size)
+
+
+def profiles(data: Data, columns: Mapping, size: int, rejects: list | None, first_row: int) -> int:
+    """Set the profile fields the batch names; returns the rows applied (0: nothing changed)."""
+    if size == 0:
+        return 0
+    batch = ingest.Batch(size, first_row)
+    customers, parsed = ingest.profile_columns(columns, data.schema, batch)
+    good = batch.settle(rejects)
+    keep = np.flatnonzero(good)
+    if len(keep) == 0:
+        return 0
+    all_columns = data.translator.to_columns([customers[i] for i in keep.tolist()])
+    admit(data, all_columns)
+    for name, (values, given) in parsed.items():
+        rows = keep[given[keep]]
+        columns_here = all_columns[given[keep]]
+        # the last row of a batch wins for a customer named twice
+        _, last = np.unique(columns_here[::-1], return_index=True)
+        chosen = np.sort(len(columns_here) - 1 - last)
+        field = data.fields[name]
+        picked = rows[chosen]
+        if isinstance(field, NumberField):
+            numbers, is_set = values
+            field.set(columns_here[chosen], (numbers[picked], is_set[picked]))
+        else:
+            field.set(columns_here[chosen], [values[i] for i in picked.tolist()])  # type: ignore[attr-defined]
+    return len(keep)
+
+
+def purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None,
+              first_row: int) -> int:
+    """Add the good purchase lines of a batch; returns the lines added (0: nothing changed)."""
+    size = len(columns["customer"]) if "customer" in columns else 0
+    if size == 0:
+        return 0
+    batch = ingest.Batch(size, first_row)
+    parsed = ingest.purchase_columns(columns, data.schema, data.lines, batch)
+    good = batch.settle(rejects)
+    if not good.all():
+        keep = np.flatnonzero(good).tolist()
+        customers = parsed["customer"]
+        parsed = {
+            "customer": (ingest.Coded(customers.codes[good], customers.values)
+                         if isinstance(customers, ingest.Coded) else [customers[i] for i in keep]),
+            "day": parsed["day"][good],
+            "amount": parsed["amount"][good], "quantity": parsed["quantity"][good],
+            "order": parsed["order"][good],
+            "dimensions": {dim: codes[good] for dim, codes in parsed["dimensions"].items()},
+        }
+    if len(parsed["customer"]) == 0:
+        return 0
+    _append_lines(data, parsed)
+    return len(parsed["customer"])
+
+
+def _append_lines(data: Data, parsed: dict) -> None:
+    customers = parsed["customer"]
+    if isinstance(customers, ingest.Coded):
+        keys: list = list(customers.values)  # a None value is never pointed at: ingest refused its rows
+        columns = customers.remap(data.translator.to_columns(keys)).astype(np.uint32)
+    else:
+        columns = data.translator.to_columns(customers)
+    admit(data, columns)
+    days = parsed["day"].astype(np.int32)
+    codes = parsed["dimensions"]
+    orders = data.lines.order_keys(parsed["order"], days)
+    data.lines.append({"column": columns, "day": days, "amount": parsed["amount"],
+                       "quantity": parsed["quantity"], "order": orders, **codes})
+    purchase = parsed["quantity"] > 0
+    data.views.add(columns[purchase], days[purchase], {dim: c[purchase] for dim, c in codes.items()})
+    data.builtins.add(columns, days, parsed["amount"], purchase, orders, data.translator.size)

@@ -1,0 +1,118 @@
+"""Statistics over a set of members: group figures, breakdowns, tier counts, buyers per day (functions over data).
+
+>>> from bitseg.index.builtins import Builtins
+>>> builtins = Builtins()
+>>> builtins.admit(BitMap([0, 1]), size=2)
+>>> builtins["orders"].values[:2] = [2, 0]
+>>> builtins["clv"].values[:2] = [1_000_000, 0]  # 100.00 in ten-thousandths
+>>> group(BitMap([0, 1]), {}, builtins)
+GroupStats(customers=2, orders=2, revenue=Decimal('100'), average_order_value=Decimal('50.00'), average_clv=Decimal('50.00'), presence={})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pyroaring import BitMap
+
+from bitseg.days import day_date
+from bitseg.errors import InvalidInputError
+from bitseg.index.bitmaps import columns as bitmap_columns
+from bitseg.index.builtins import Builtins
+from bitseg.index.fields import Field, TagsField, ValueField
+from bitseg.index.segments import Tiering
+from bitseg.index.values import DECIMAL_SCALE
+from bitseg.index.views import ANY, TimeViews
+from bitseg.schema import FieldType
+
+MAX_DAYS = 3660  # buyers per day: ten years
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    customers: int
+    orders: int
+    revenue: Decimal
+    average_order_value: Decimal
+    average_clv: Decimal
+    presence: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Stats:
+    count: int
+    members: GroupStats
+    rest: GroupStats
+
+
+def group(members: BitMap, fields: Mapping[str, Field], builtins: Builtins) -> GroupStats:
+    """Customers, orders, revenue and their averages, and the share present in each presence field."""
+    columns = bitmap_columns(members)
+    customers = len(columns)
+    orders = int(builtins["orders"].values[columns].sum())
+    revenue = Decimal(int(builtins["clv"].values[columns].sum())) / DECIMAL_SCALE
+    presence = {name: (field.present.intersection_cardinality(members) / customers if customers else 0.0)
+                for name, field in fields.items() if field.kind is FieldType.PRESENCE}
+    return GroupStats(customers, orders, revenue,
+                      (revenue / orders).quantize(Decimal("0.01")) if orders else Decimal(0),
+                      (revenue / customers).quantize(Decimal("0.01")) if customers else Decimal(0), presence)
+
+
+def stats(members: BitMap, existence: BitMap, fields: Mapping[str, Field], builtins: Builtins) -> Stats:
+    """The members' figures and those of everyone else."""
+    return Stats(len(members), group(members, fields, builtins), group(existence - members, fields, builtins))
+
+
+def breakdown_field(fields: Mapping[str, Field], name: str, top: int) -> ValueField | TagsField:
+    """The field a breakdown counts over; raises before any evaluation when it cannot be one."""
+    found = fields.get(name)
+    if not isinstance(found, ValueField | TagsField):
+        raise InvalidInputError(f"breakdown needs a keyword, bool or tags field; {name!r} is "
+                                + (f"a {found.kind.value} field" if found else "not a profile field"))
+    if top < 1:
+        raise InvalidInputError(f"top must be positive, not {top}")
+    return found
+
+
+def breakdown(members: BitMap, field: ValueField | TagsField, top: int) -> list[tuple[str | None, int]]:
+    """Members per value of the field, largest first; None counts the NULLs."""
+    counts: list[tuple[str | None, int]] = [
+        (str(value).lower() if isinstance(value, bool) else str(value), row.intersection_cardinality(members))
+        for value, row in field.rows.items()]
+    counts.append((None, members.difference_cardinality(field.present)))
+    counts = [c for c in counts if c[1] > 0]
+    counts.sort(key=lambda c: (-c[1], c[0] is None, c[0] or ""))
+    return counts[:top]
+
+
+def tier_counts(tiering: Tiering, existence: BitMap,
+                evaluate: Callable[[str], BitMap]) -> list[tuple[str, int]]:
+    """Customers per tier, each in the first tier it matches, then the default tier: they add up to everyone."""
+    remaining = BitMap(existence)
+    counts = []
+    for tier, query in tiering.tiers:
+        members = evaluate(query) & remaining
+        remaining -= members
+        counts.append((tier, len(members)))
+    return counts + [(tiering.default, len(remaining))]
+
+
+def check_day_range(first: int, last: int) -> None:
+    if last < first or last - first > MAX_DAYS:
+        raise InvalidInputError(f"buyers per day needs start <= end and at most {MAX_DAYS + 1} days")
+
+
+def buyers_per_day(views: TimeViews, first: int, last: int, members: BitMap | None) -> list[tuple[dt.date, int]]:
+    """Customers with a purchase line on each day number of [first, last], among `members` when given."""
+    check_day_range(first, last)
+    view = views.views.get((ANY, 0))
+    out = []
+    for day in range(first, last + 1):
+        buyers = view.days.get(day) if view else None
+        count = 0 if buyers is None else (
+            len(buyers) if members is None else buyers.intersection_cardinality(members))
+        out.append((day_date(day), count))
+    return out
