@@ -10,14 +10,13 @@ True
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bitseg.csvrecords import records as csv_records
 from bitseg.days import parse_day
 from bitseg.errors import InvalidInputError, LimitError, QueryError
 from bitseg.names import check_name
@@ -377,7 +376,7 @@ def _csv_columns(chunk: pb.CsvChunk, rejected: list[tuple[int, str]]) -> Columns
         text = _utf8_lines(chunk.data, first, rejected)
     if '"' not in text:
         return _plain_columns(text, header, first, rejected)
-    records, numbers = _records(text, first, rejected)
+    records, numbers = csv_records(text, first, rejected)
     width = len(header)
     good: list[list[str]] = []
     good_numbers: list[int] = []
@@ -431,31 +430,3 @@ def _plain_columns(text: str, header: list[str], first: int, rejected: list[tupl
         return None
     cells = ",".join(lines).split(",")
     return Columns({name: cells[i::width] for i, name in enumerate(header)}, numbers)
-
-
-def _records(text: str, first: int, rejected: list[tuple[int, str]]) -> tuple[list[list[str]], list[int]]:
-    # Fast path: one record per line (no quoted newlines), so record i is on line first + i.
-    lines = text.count("\n") + (not text.endswith("\n") and bool(text))
-    try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error:
-        records = []
-    if len(records) == lines:
-        return records, list(range(first, first + lines))
-    # Slow path: follow the reader's line counter; a broken record is rejected and reading goes on.
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, numbers = [], []
-    start = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as err:
-            rejected.append((first + start, f"malformed CSV: {err}"))
-            start = reader.line_num
-            continue
-        records.append(cells)
-        numbers.append(first + start)
-        start = reader.line_num
-    return records, numbers
