@@ -274,7 +274,7 @@ def csv_import(server: ServerProcess, size: str, bench: Bench | None) -> dict:
         if done.returncode != 0:
             return {"error": f"exit {done.returncode}: {done.stderr[-1000:]}"}
         summary = json.loads(done.stdout)
-        from bitseg.cli import CsvSource
+        from bitseg.csvrecords import CsvSource
 
         source = CsvSource(str(folder / "purchases.csv"))
         try:

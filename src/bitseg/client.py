@@ -119,7 +119,7 @@ class Client:
                  timeout: float | None = 60.0, tls_server_name: str | None = None, retries: int = 5) -> None:
         options: list[tuple[str, int | str]] = [("grpc.max_receive_message_length", MAX_MESSAGE),
                                                 ("grpc.max_send_message_length", MAX_MESSAGE)]
-        if tls is None or tls is False:
+        if not tls:  # None, False, or an empty CA path from an empty environment variable
             self._channel = grpc.insecure_channel(address, options)
         else:
             if isinstance(tls, grpc.ChannelCredentials):

@@ -5,11 +5,10 @@ Never imports grpc: the server calls the Store; the Store knows nothing of the s
 
 from __future__ import annotations
 
-from bitseg.persistence.chart import history_chart
 from bitseg.persistence.snapshot import SnapshotInfo
 from bitseg.persistence.store import ChangedIds, DurableIndex, SimulatedClock, Store, utc_now
 from bitseg.persistence.tracking import HistoryRow
 
 __all__ = [
-    "ChangedIds", "DurableIndex", "HistoryRow", "SimulatedClock", "SnapshotInfo", "Store", "history_chart", "utc_now",
+    "ChangedIds", "DurableIndex", "HistoryRow", "SimulatedClock", "SnapshotInfo", "Store", "utc_now",
 ]
