@@ -219,6 +219,8 @@ def test_status_codes_become_bitseg_errors(client: Client, shop: str) -> None:
     with pytest.raises(UnavailableError) as down:
         Client("127.0.0.1:9", timeout=5).count(shop, "ALL")
     assert down.value.code == "UNAVAILABLE"
+    with pytest.raises(UnavailableError):
+        list(Client("127.0.0.1:9").members(shop, "ALL"))  # nothing received: not a stream to resume
 
 
 def test_token_size_limit_and_unimplemented(tmp_path: Path) -> None:
@@ -297,6 +299,9 @@ def test_members_resume_after_a_dropped_stream(flaky: FlakyProxy, shop: str) -> 
         flaky.drops, flaky.afters = 2, []
         assert list(client.members(shop, "ALL", chunk_size=50, limit=420)) == IDS[:420]
         assert flaky.afters == ["", IDS[149], IDS[299]]
+        flaky.chunks, flaky.drops, flaky.code, flaky.afters = 2, 1, grpc.StatusCode.INTERNAL, []
+        assert list(client.members(shop, "ALL", chunk_size=100)) == IDS  # a reset connection mid-stream
+        assert flaky.afters == ["", IDS[199]]
 
 
 def test_members_give_up_after_the_retries(flaky: FlakyProxy, shop: str) -> None:

@@ -182,12 +182,15 @@ class Client:
                                                                            schema_toml=schema_toml)).info)
 
     def drop_index(self, index: str) -> None:
+        """Drop an index and everything in it. NotFoundError when there is none."""
         self._call("DropIndex", pb.DropIndexRequest(index=index))
 
     def list_indexes(self) -> list[IndexInfo]:
+        """Every index with its sizes, sorted by name."""
         return [_index_info(i) for i in self._call("ListIndexes", pb.ListIndexesRequest()).indexes]
 
     def get_index(self, index: str) -> IndexInfo:
+        """One index: schema, sizes, and the names of its segments and lists."""
         return _index_info(self._call("GetIndex", pb.GetIndexRequest(index=index)).info)
 
     # ── ingest ───────────────────────────────────────────────────────────────────────────────────────
@@ -268,8 +271,8 @@ class Client:
                 after: str | None = None, limit: int = 0, chunk_size: int = 0) -> Iterator[str]:
         """The members' external ids in column order, streamed; a dropped stream resumes after the last id.
 
-        Up to `retries` times (see Client) a stream that fails with UNAVAILABLE, or with INTERNAL after ids came,
-        is asked again with `after` = the last id received, so each member comes exactly once.
+        Up to `retries` times (see Client) a stream that fails with UNAVAILABLE or INTERNAL after ids came is
+        asked again with `after` = the last id received, so each member comes exactly once, in order.
         """
         selection = _selection(query, segment)
         last, received, retried = after or "", 0, 0
@@ -287,7 +290,8 @@ class Client:
                 return
             except grpc.RpcError as err:
                 code = err.code()
-                resumable = code is grpc.StatusCode.UNAVAILABLE or (code is grpc.StatusCode.INTERNAL and progressed)
+                # Only a stream under way resumes: a server that cannot be reached at all is an error at once.
+                resumable = code in RESUMABLE and (progressed or (code is grpc.StatusCode.UNAVAILABLE and received))
                 if not resumable or retried >= self.retries or (limit and received >= limit):
                     raise status_error(err, selection.get("query")) from err
                 retried += 1
@@ -318,12 +322,15 @@ class Client:
             query=text).segment)
 
     def get_segment(self, index: str, name: str) -> SavedSegment:
+        """One saved segment, with its canonical query text."""
         return _segment(self._call("GetSegment", pb.GetSegmentRequest(index=index, name=name)).segment)
 
     def list_segments(self, index: str) -> list[SavedSegment]:
+        """Every saved segment of an index, sorted by name."""
         return [_segment(s) for s in self._call("ListSegments", pb.ListSegmentsRequest(index=index)).segments]
 
     def delete_segment(self, index: str, name: str) -> None:
+        """Delete a saved segment; InvalidInputError while another segment refers to it."""
         self._call("DeleteSegment", pb.DeleteSegmentRequest(index=index, name=name))
 
     def update_list(self, index: str, name: str, *, add: Iterable[str] = (), remove: Iterable[str] = (),
@@ -336,6 +343,7 @@ class Client:
         return int(self._call("UpdateList", request).size)
 
     def get_list(self, index: str, name: str) -> list[str]:
+        """The members of a static list."""
         return list(self._call("GetList", pb.GetListRequest(index=index, name=name)).customer_ids)
 
     def save_tiering(self, index: str, name: str, tiers: Mapping[str, Query] | Sequence[tuple[str, Query]],
