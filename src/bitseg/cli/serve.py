@@ -35,7 +35,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     summary: dict[str, Any] = write_dataset(args.out, customers, lines, seed=args.seed, end=args.end,
                                             progress=progress, compress=args.gzip)
     emit(args, summary, lambda: (f"wrote {number(summary['customers'])} customers and "
-                                  f"{number(summary['lines'])} lines to {args.out} in {summary['seconds']:.1f} s"))
+                                 f"{number(summary['lines'])} lines to {args.out} in {summary['seconds']:.1f} s"))
     return EXIT_OK
 
 
