@@ -20,7 +20,6 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -34,18 +33,16 @@ from bitseg.query.printer import to_text
 from bitseg.replies import (
     Changes,
     CountResult,
-    GroupStats,
     HistoryDay,
     IndexInfo,
     IngestSummary,
-    RejectedRow,
     SavedSegment,
     Snapshot,
     Stats,
 )
-from bitseg.statuses import status_error
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
+from bitseg.wire import group_of, index_info_of, segment_of, snapshot_of, status_error, summary_of
 
 Query = str | Node               # segment query text (SPEC §2) or a bitseg.query tree
 Day = dt.date | str | None       # a day, "YYYY-MM-DD", or None for today in the index timezone
@@ -55,7 +52,6 @@ ROWS_PER_BATCH = 10_000          # rows per ingest message: the server holds the
 # A member stream that drops with these resumes after the last id received (INTERNAL: a reset connection).
 RESUMABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 KINDS = {SegmentKind.STANDARD: pb.STANDARD, SegmentKind.TRIGGER: pb.TRIGGER, SegmentKind.HOT: pb.HOT}
-KIND_OF = {pb.TRIGGER: SegmentKind.TRIGGER, pb.HOT: SegmentKind.HOT}
 
 
 def _day(day: Day) -> str:
@@ -72,33 +68,6 @@ def _selection(query: Query | None, segment: str | None) -> dict[str, Any]:
     if segment is not None:
         return {"segment": segment}
     return {} if query is None else {"query": _text(query)}
-
-
-def _index_info(info: Any) -> IndexInfo:
-    return IndexInfo(name=info.name, schema_toml=info.schema_toml, timezone=info.timezone,
-                     customers=info.customer_count, lines=info.line_count,
-                     fields={f.name: f.type for f in info.fields}, dimensions=tuple(info.dimensions),
-                     segments=tuple(info.segments), lists=tuple(info.lists),
-                     builtins=tuple(f.name for f in info.fields if f.builtin))
-
-
-def _summary(s: Any) -> IngestSummary:
-    return IngestSummary(rows=s.rows_received, accepted=s.rows_accepted, rejected=s.rows_rejected,
-                         rejected_rows=tuple(RejectedRow(r.row_number, r.message) for r in s.rejected),
-                         batches=s.batches, customers=s.customer_count, lines=s.line_count)
-
-
-def _segment(s: Any) -> SavedSegment:
-    return SavedSegment(s.name, s.query, KIND_OF.get(s.kind, SegmentKind.STANDARD), s.description)
-
-
-def _group(g: Any) -> GroupStats:
-    return GroupStats(g.customers, g.orders, Decimal(g.revenue or "0"), Decimal(g.average_order_value or "0"),
-                      Decimal(g.average_clv or "0"), dict(sorted(g.presence_share.items())))
-
-
-def _snapshot(s: Any) -> Snapshot:
-    return Snapshot(s.id, s.created, s.bytes, tuple(s.indexes))
 
 
 class Client:
@@ -178,7 +147,7 @@ class Client:
 
     def create_index(self, index: str, schema_toml: str) -> IndexInfo:
         """Create an empty index from a schema in TOML (SPEC §1). AlreadyExistsError when the name is taken."""
-        return _index_info(self._call("CreateIndex", pb.CreateIndexRequest(index=index,
+        return index_info_of(self._call("CreateIndex", pb.CreateIndexRequest(index=index,
                                                                            schema_toml=schema_toml)).info)
 
     def drop_index(self, index: str) -> None:
@@ -187,11 +156,11 @@ class Client:
 
     def list_indexes(self) -> list[IndexInfo]:
         """Every index with its sizes, sorted by name."""
-        return [_index_info(i) for i in self._call("ListIndexes", pb.ListIndexesRequest()).indexes]
+        return [index_info_of(i) for i in self._call("ListIndexes", pb.ListIndexesRequest()).indexes]
 
     def get_index(self, index: str) -> IndexInfo:
         """One index: schema, sizes, and the names of its segments and lists."""
-        return _index_info(self._call("GetIndex", pb.GetIndexRequest(index=index)).info)
+        return index_info_of(self._call("GetIndex", pb.GetIndexRequest(index=index)).info)
 
     # ── ingest ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -218,7 +187,7 @@ class Client:
             if batch or first:  # the first message names the index, even when there are no rows
                 yield batch_type(index=index if first else "", rows=batch)
 
-        return _summary(self._call(method, batches(), deadline=False).summary)
+        return summary_of(self._call(method, batches(), deadline=False).summary)
 
     def import_csv(self, index: str, path: str | os.PathLike[str], kind: Literal["profiles", "purchases"], *,
                    chunk_bytes: int = CHUNK_BYTES,
@@ -245,7 +214,7 @@ class Client:
         with source:
             response = self._call("UpsertProfiles" if kind == "profiles" else "AddPurchases", batches(),
                                   deadline=False)
-        return _summary(response.summary)
+        return summary_of(response.summary)
 
     def delete_customers(self, index: str, customer_ids: Iterable[str]) -> int:
         """Erase customers (privacy); the number that existed."""
@@ -317,17 +286,17 @@ class Client:
                      description: str = "") -> SavedSegment:
         """Create or replace a saved segment; kind 'standard', 'trigger' or 'hot'."""
         text = _text(query)
-        return _segment(self._call("SaveSegment", pb.SaveSegmentRequest(
+        return segment_of(self._call("SaveSegment", pb.SaveSegmentRequest(
             index=index, name=name, query=text, kind=KINDS[SegmentKind.of(kind)], description=description),
             query=text).segment)
 
     def get_segment(self, index: str, name: str) -> SavedSegment:
         """One saved segment, with its canonical query text."""
-        return _segment(self._call("GetSegment", pb.GetSegmentRequest(index=index, name=name)).segment)
+        return segment_of(self._call("GetSegment", pb.GetSegmentRequest(index=index, name=name)).segment)
 
     def list_segments(self, index: str) -> list[SavedSegment]:
         """Every saved segment of an index, sorted by name."""
-        return [_segment(s) for s in self._call("ListSegments", pb.ListSegmentsRequest(index=index)).segments]
+        return [segment_of(s) for s in self._call("ListSegments", pb.ListSegmentsRequest(index=index)).segments]
 
     def delete_segment(self, index: str, name: str) -> None:
         """Delete a saved segment; InvalidInputError while another segment refers to it."""
@@ -367,7 +336,7 @@ class Client:
         selection = _selection(query, segment)
         r = self._call("GetStats", pb.GetStatsRequest(index=index, as_of=_day(as_of), **selection),
                        query=selection.get("query"))
-        return Stats(r.count, _group(r.members), _group(r.rest))
+        return Stats(r.count, group_of(r.members), group_of(r.rest))
 
     def breakdown(self, index: str, query: Query | None = None, *, field: str, segment: str | None = None,
                   top: int = 10, as_of: Day = None) -> dict[str | None, int]:
@@ -408,8 +377,8 @@ class Client:
 
     def create_snapshot(self) -> Snapshot:
         """Write a snapshot of every index now (no deadline: a large server takes seconds)."""
-        return _snapshot(self._call("CreateSnapshot", pb.CreateSnapshotRequest(), deadline=False).snapshot)
+        return snapshot_of(self._call("CreateSnapshot", pb.CreateSnapshotRequest(), deadline=False).snapshot)
 
     def list_snapshots(self) -> list[Snapshot]:
         """The snapshots kept on the server's disk, newest first."""
-        return [_snapshot(s) for s in self._call("ListSnapshots", pb.ListSnapshotsRequest()).snapshots]
+        return [snapshot_of(s) for s in self._call("ListSnapshots", pb.ListSnapshotsRequest()).snapshots]
