@@ -274,7 +274,7 @@ def csv_import(server: ServerProcess, size: str, bench: Bench | None) -> dict:
         if done.returncode != 0:
             return {"error": f"exit {done.returncode}: {done.stderr[-1000:]}"}
         summary = json.loads(done.stdout)
-        from bitseg.cli import CsvSource
+        from bitseg.csvrecords import CsvSource
 
         source = CsvSource(str(folder / "purchases.csv"))
         try:
@@ -318,7 +318,7 @@ def small_batches(bench: Bench, lines: int = 10_000, batches: int = 20) -> dict:
     pieces = [slice_batch(first, i * lines, (i + 1) * lines) for i in range(2 * batches)]
     runs: dict = {"coded": [[lambda b=b: bench.index.add_purchase_columns(b)] for b in pieces]}
     if len(CSV_CHUNKS) >= 2:
-        from bitseg.server.convert import Columns, read_batch
+        from bitseg.server.batches import Columns, read_batch
         from bitseg.v1 import segments_pb2 as pb
 
         def csv_call(header: list[str], data: bytes, line: int):

@@ -7,9 +7,18 @@
     │   └── LimitError        a request past a configured limit (query length, nesting depth, IN-list size, …)
     ├── NotFoundError         an unknown index, segment, list, tiering or customer
     ├── AlreadyExistsError    a name that is already taken
-    └── PersistenceError      a damaged snapshot or log, or a failed write to disk
+    ├── PersistenceError      a damaged snapshot or log, or a failed write to disk
+    ├── AuthenticationError   the server wants a token the call did not carry (UNAUTHENTICATED)
+    ├── OverloadedError       the server is at its limit of calls or message size (RESOURCE_EXHAUSTED)
+    ├── UnavailableError      the server cannot be reached, or the deadline passed (UNAVAILABLE, DEADLINE_EXCEEDED)
+    └── ServerError           any other status from the server (INTERNAL, UNIMPLEMENTED, …)
 
 Every message names what is wrong and where, so it can be shown to the person who sent it.
+
+`bitseg.Client` raises these for the server's status codes: INVALID_ARGUMENT as InvalidInputError (QueryError when
+the message carries the query's position), NOT_FOUND as NotFoundError, ALREADY_EXISTS as AlreadyExistsError, and
+the last four classes for the rest. Every error it raises has `code` (the status name, e.g. "NOT_FOUND") and
+`details` (the server's message).
 """
 
 from __future__ import annotations
@@ -68,3 +77,41 @@ class AlreadyExistsError(BitsegError):
 
 class PersistenceError(BitsegError):
     """Damaged or unwritable data on disk."""
+
+
+class _StatusError(BitsegError):
+    """An error that only a server answers with: it keeps the status code's name and the server's message."""
+
+    default_code = "INTERNAL"
+
+    def __init__(self, details: str, code: str | None = None) -> None:
+        self.details = details
+        self.code = code or self.default_code
+        super().__init__(details)
+
+
+class AuthenticationError(_StatusError):
+    """The call carried no token, or the wrong one (UNAUTHENTICATED).
+
+    >>> err = AuthenticationError("missing or wrong token")
+    >>> err.code, str(err)
+    ('UNAUTHENTICATED', 'missing or wrong token')
+    """
+
+    default_code = "UNAUTHENTICATED"
+
+
+class OverloadedError(_StatusError):
+    """The server refused the call for now: too many calls at once, or a message too large (RESOURCE_EXHAUSTED)."""
+
+    default_code = "RESOURCE_EXHAUSTED"
+
+
+class UnavailableError(_StatusError):
+    """The server could not be reached or did not answer in time (UNAVAILABLE, DEADLINE_EXCEEDED)."""
+
+    default_code = "UNAVAILABLE"
+
+
+class ServerError(_StatusError):
+    """Any other status: a server bug (INTERNAL), a call it does not implement (UNIMPLEMENTED), a cancelled call."""

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bitseg import InvalidInputError, NotFoundError
-from bitseg.persistence import HistoryRow, SimulatedClock, Store
+from bitseg.index.tracking import HistoryRow
+from bitseg.persistence import SimulatedClock, Store
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 SCHEMA = 'timezone = "Europe/Amsterdam"\n[profile]\nvip = "bool"\n[purchase]\nbrand = "keyword"\n'
@@ -150,14 +151,3 @@ def test_thirty_days_of_history_and_changes(tmp_path: Path) -> None:
     store.get("shop").save_segment("vips", "vip = true", kind="hot")
     assert store.history("shop", "vips") == []
     store.close()
-
-
-def test_history_chart(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
-    from bitseg.persistence.chart import history_chart
-
-    start = dt.date(2026, 3, 1)
-    rows = [HistoryRow(start + dt.timedelta(days=i), 1000 + 15 * i, 40 + i % 7, 25 + i % 5) for i in range(30)]
-    path = history_chart(rows, tmp_path / "recent.png", title="recent buyers")
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000

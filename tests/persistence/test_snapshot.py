@@ -15,6 +15,7 @@ from pyroaring import BitMap
 
 from bitseg import Catalog, Index, PersistenceError
 from bitseg.persistence import Store, layout, snapshot
+from bitseg.persistence.capture import capture
 from bitseg.schema import Schema
 
 from . import shop
@@ -269,7 +270,7 @@ def small_state() -> dict[str, Any]:
 
 def test_file_names_are_the_declared_layout(tmp_path: Path) -> None:
     """A golden list: a change here is a change of the snapshot format (bump layout.FORMAT)."""
-    info = snapshot.write(tmp_path, [snapshot.capture("small", SMALL_SCHEMA, 1, small_state())], 0,
+    info = snapshot.write(tmp_path, [capture("small", SMALL_SCHEMA, 1, small_state())], 0,
                           dt.datetime(2026, 3, 14, tzinfo=dt.UTC), daily=False)
     assert sorted(p.name for p in (info.path / "small").iterdir()) == [
         "bitmaps.bin", "bitmaps.offsets.npy",
@@ -288,7 +289,7 @@ def test_long_lists_get_the_declared_files() -> None:
     state = small_state()
     many = [f"v{i}" for i in range(70_000)]
     state["orders"] = state["fields"]["country"]["names"] = state["lines"]["dictionaries"]["brand"] = many
-    captured = snapshot.capture("small", SMALL_SCHEMA, 1, state)
+    captured = capture("small", SMALL_SCHEMA, 1, state)
     assert sorted(captured.objects) == ["dictionaries.brand.msgpack", "fields.country.names.msgpack",
                                         "keys.msgpack", "orders.msgpack"]
 
@@ -307,7 +308,7 @@ def test_an_array_or_list_the_layout_does_not_declare_is_refused(change: str) ->
     else:  # a component renaming a key must not quietly rename its file
         state["translator"] = {"external_ids": state["translator"]["keys"]}
     with pytest.raises(PersistenceError, match="snapshot layout"):
-        snapshot.capture("small", SMALL_SCHEMA, 1, state)
+        capture("small", SMALL_SCHEMA, 1, state)
 
 
 def test_a_format_1_snapshot_is_refused_with_a_clear_message(tmp_path: Path,

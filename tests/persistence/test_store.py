@@ -22,7 +22,8 @@ from bitseg import (
     SchemaError,
 )
 from bitseg.days import day_number
-from bitseg.persistence import HistoryRow, SimulatedClock, Store
+from bitseg.index.tracking import HistoryRow
+from bitseg.persistence import SimulatedClock, Store
 from bitseg.persistence import wal as wal_module
 
 SCHEMA = 'timezone = "Europe/Amsterdam"\n[profile]\nvip = "bool"\npoints = "int"\n[purchase]\nbrand = "keyword"\n'
@@ -206,6 +207,6 @@ def test_a_log_written_before_the_one_write_path_replays(tmp_path: Path) -> None
 
 
 def test_persistence_never_imports_grpc() -> None:
-    code = ("import sys, bitseg.persistence, bitseg.persistence.chart; "
+    code = ("import sys, bitseg.persistence; "
             "assert not [m for m in sys.modules if m.split('.')[0] == 'grpc'], 'grpc imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

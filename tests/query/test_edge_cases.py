@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import bitseg
-from bitseg.generate import FASHION_SCHEMA
 from bitseg.errors import QueryError
+from bitseg.generate import FASHION_SCHEMA
 from bitseg.query.parser import parse
 from bitseg.schema import Schema
 

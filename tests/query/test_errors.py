@@ -8,7 +8,12 @@ import pytest
 
 import bitseg
 from bitseg.errors import (
-    AlreadyExistsError, InvalidInputError, LimitError, NotFoundError, QueryError, SchemaError,
+    AlreadyExistsError,
+    InvalidInputError,
+    LimitError,
+    NotFoundError,
+    QueryError,
+    SchemaError,
 )
 
 SCHEMA = """

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bitseg.errors import InvalidInputError
+from bitseg.names import check_name
 from bitseg.query.expressions import (
     All,
     And,
@@ -34,8 +35,8 @@ from bitseg.query.expressions import (
     RelativeDay,
 )
 from bitseg.query.parser import parse
-from bitseg.names import check_name
-from bitseg.server.convert import expr_to_node, node_to_expr, read_batch
+from bitseg.server.batches import read_batch
+from bitseg.server.convert import expr_to_node, node_to_expr
 from bitseg.v1 import segments_pb2 as pb
 
 SPEC_EXAMPLES = [

@@ -5,11 +5,7 @@ Never imports grpc: the server calls the Store; the Store knows nothing of the s
 
 from __future__ import annotations
 
-from bitseg.index.tracking import ChangedIds, HistoryRow
-from bitseg.persistence.chart import history_chart
 from bitseg.persistence.snapshot import SnapshotInfo
 from bitseg.persistence.store import SimulatedClock, Store, utc_now
 
-__all__ = [
-    "ChangedIds", "HistoryRow", "SimulatedClock", "SnapshotInfo", "Store", "history_chart", "utc_now",
-]
+__all__ = ["SimulatedClock", "SnapshotInfo", "Store", "utc_now"]

@@ -34,7 +34,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,13 @@ import numpy as np
 from pyroaring import BitMap
 
 from bitseg.errors import PersistenceError
-from bitseg.persistence.layout import FORMAT, MSGPACK, NPY, check_part, file_for
+from bitseg.persistence.capture import ARRAY, BITMAP, LIST, OBJECTS, Captured
+from bitseg.persistence.layout import FORMAT
 from bitseg.persistence.wal import fsync_directory
 
 MANIFEST = "MANIFEST"
 TEMP_PREFIX = ".tmp-"
-_BITMAP, _ARRAY, _OBJECTS, _LIST = 1, 2, 3, 4
-_SCALARS = {str, int, float, bool, bytes, type(None)}
 _CHUNK = 1 << 13  # items per msgpack array in a list file: decoding one holds the GIL for a few ms at most
-_OWN_FILE = 1 << 16  # the shortest list given a file of its own
-_NARROW = tuple(np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32))
 
 
 @dataclass(frozen=True)
@@ -67,76 +64,6 @@ class SnapshotInfo:
     base_seq: int = 0
     daily: bool = False
     problem: str | None = None
-
-
-@dataclass
-class Captured:
-    """One index's state turned into files' contents: independent of the live index once built."""
-
-    name: str
-    schema_toml: str
-    seq: int
-    meta: Any = None
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    objects: dict[str, list] = field(default_factory=dict)  # file name → items, written in chunks
-    bitmaps: list[bytes] = field(default_factory=list)
-
-
-def capture(name: str, schema_toml: str, seq: int, state: Mapping[str, Any]) -> Captured:
-    """Copy a state (plain values, numpy arrays, bitmaps) into a Captured; call it holding the index lock.
-
-    Bitmaps are serialized and arrays copied here, so the files can be written after the lock is released.
-    An array or long list at a path the layout declares no file for is refused (PersistenceError).
-    """
-    out = Captured(name, schema_toml, seq)
-
-    def walk(value: Any, path: tuple[str, ...]) -> Any:
-        if isinstance(value, BitMap):
-            out.bitmaps.append(value.serialize())
-            return msgpack.ExtType(_BITMAP, (len(out.bitmaps) - 1).to_bytes(4, "little"))
-        if isinstance(value, np.ndarray):
-            if value.dtype == object:
-                file = file_for(path, MSGPACK, out.objects)
-                out.objects[file] = value.tolist()
-                return msgpack.ExtType(_OBJECTS, file.encode())
-            file = file_for(path, NPY, out.arrays)
-            out.arrays[file] = value.astype(narrowest(value))  # always a copy
-            return msgpack.ExtType(_ARRAY, msgpack.packb([file, value.dtype.str]))
-        if isinstance(value, Mapping):
-            return {k: walk(v, (*path, str(k))) for k, v in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
-            items = list(value)
-            if len(items) >= _OWN_FILE and type(items[0]) in _SCALARS:  # millions of order ids: checked when written
-                file = file_for(path, MSGPACK, out.objects)
-                out.objects[file] = items
-                return msgpack.ExtType(_LIST, file.encode())
-            if set(map(type, items)) <= _SCALARS:  # names or values
-                return items
-            return [walk(v, (*path, str(i))) for i, v in enumerate(items)]
-        return value
-
-    for part in state:
-        check_part(part)
-    out.meta = walk(state, ())
-    return out
-
-
-def narrowest(array: np.ndarray) -> np.dtype:
-    """The smallest integer type that holds every value of an integer array (its own type otherwise).
-
-    >>> narrowest(np.array([-1, 120], dtype=np.int32)), narrowest(np.array([0, 3_000_000_000], dtype=np.int64))
-    (dtype('int8'), dtype('uint32'))
-    """
-    if array.dtype.kind not in "iu" or array.size == 0:
-        return array.dtype
-    low, high = int(array.min()), int(array.max())
-    for dtype in _NARROW:
-        if dtype.itemsize >= array.dtype.itemsize:
-            break
-        info = np.iinfo(dtype)  # type: ignore[type-var]
-        if info.min <= low and high <= info.max:
-            return dtype
-    return array.dtype
 
 
 # ── writing ──────────────────────────────────────────────────────────────────────────────────────────
@@ -385,19 +312,19 @@ def _load_index(snapshot_id: str, folder: Path, entry: Mapping[str, Any], deferr
     offsets = _array(verified("bitmaps.offsets.npy")).tolist()
 
     def ext(code: int, data: bytes) -> Any:
-        if code == _BITMAP:
+        if code == BITMAP:
             i = int.from_bytes(data, "little")
             return BitMap.deserialize(blob[offsets[i]: offsets[i + 1]])  # type: ignore[arg-type]
-        if code == _ARRAY:
+        if code == ARRAY:
             file, dtype = msgpack.unpackb(data, raw=False)
             array = _array(verified(file))
             return array if array.dtype == np.dtype(dtype) else array.astype(dtype)
-        if code == _OBJECTS:
+        if code == OBJECTS:
             items = ChunkedList(verified(data.decode())).to_list()
             array = np.empty(len(items), dtype=object)
             array[:] = items
             return array
-        if code == _LIST:
+        if code == LIST:
             chunked = ChunkedList(verified(data.decode()))
             return chunked if data.decode() in deferred else chunked.to_list()
         raise PersistenceError(f"snapshot {snapshot_id}: unknown reference type {code} in {folder}")

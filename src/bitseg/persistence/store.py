@@ -57,6 +57,7 @@ from bitseg.index.index import Index
 from bitseg.index.journal import write_operations
 from bitseg.index.tracking import TRIGGER_DAYS, ChangedIds, HistoryRow
 from bitseg.persistence import snapshot
+from bitseg.persistence.capture import capture
 from bitseg.persistence.deferred import DeferredDictionary
 from bitseg.persistence.snapshot import SnapshotInfo
 from bitseg.persistence.wal import Record, WriteAheadLog
@@ -343,7 +344,7 @@ class Store:
                     if day is not None:
                         index.record_evaluation(index.daily_evaluation(day))  # a write: logged
                     state = index.state()
-                    captured.append(snapshot.capture(name, index.schema.to_toml(), self.wal.last_seq, state))
+                    captured.append(capture(name, index.schema.to_toml(), self.wal.last_seq, state))
         try:
             info = snapshot.write(self.root, captured, base_seq, created, daily)
         except OSError as err:

@@ -20,14 +20,8 @@ from bitseg.errors import InvalidInputError, NotFoundError
 from bitseg.names import SegmentKind, check_name
 from bitseg.persistence import SnapshotInfo, Store
 from bitseg.query.expressions import InSegment, Node
-from bitseg.server.convert import (
-    Columns,
-    Rows,
-    check_query_text,
-    expr_to_node,
-    node_to_expr,
-    read_batch,
-)
+from bitseg.server.batches import Columns, Rows, read_batch
+from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
 from bitseg.server.errors import DeadlineExceeded, status_of
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc

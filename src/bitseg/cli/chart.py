@@ -9,12 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
-from bitseg.persistence.tracking import HistoryRow
+
+class HistoryPoint(Protocol):
+    """One day of a history: bitseg.replies.HistoryDay from the client (or the Store's HistoryRow)."""
+
+    @property
+    def day(self) -> dt.date: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def entered(self) -> int: ...
+    @property
+    def left(self) -> int: ...
 
 
-def history_chart(rows: Sequence[HistoryRow], path: str | Path, title: str = "") -> Path:
-    """Draw `rows` (from Store.history) into a PNG at `path`; returns the path."""
+def history_chart(rows: Sequence[HistoryPoint], path: str | Path, title: str = "") -> Path:
+    """Draw `rows` (from Client.history) into a PNG at `path`; returns the path."""
     try:
         import matplotlib
         matplotlib.use("Agg")  # no display: files only

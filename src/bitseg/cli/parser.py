@@ -1,0 +1,160 @@
+"""The command line's grammar: every verb with its options, each bound to the function that runs it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from bitseg.cli.catalog import cmd_delete_customers, cmd_indexes, cmd_lists, cmd_segments, cmd_tiers
+from bitseg.cli.common import DEFAULT_SERVER, add_selection
+from bitseg.cli.history import cmd_changes, cmd_history, cmd_snapshot
+from bitseg.cli.imports import cmd_import
+from bitseg.cli.query import cmd_breakdown, cmd_buyers, cmd_check, cmd_count, cmd_members, cmd_stats
+from bitseg.cli.serve import cmd_generate, cmd_serve
+from bitseg.csvrecords import CHUNK_BYTES
+from bitseg.names import SegmentKind
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bitseg", description="bitseg: a customer segment engine on roaring "
+                                     "bitmaps, served over gRPC.",
+                                     epilog="exit codes: 0 ok, 1 bad input or rejected rows, 2 usage, "
+                                     "3 not found, 4 unavailable or other")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print JSON")
+    client = argparse.ArgumentParser(add_help=False, parents=[common])
+    client.add_argument("--server", default=os.environ.get("BITSEG_SERVER", DEFAULT_SERVER),
+                        help="HOST:PORT (default $BITSEG_SERVER or %(default)s)")
+    client.add_argument("--token", default=os.environ.get("BITSEG_TOKEN"),
+                        help="bearer token (default $BITSEG_TOKEN)")
+    client.add_argument("--tls-ca", default=os.environ.get("BITSEG_TLS_CA"), metavar="PEM",
+                        help="CA certificate to reach a TLS server (default $BITSEG_TLS_CA)")
+    client.add_argument("--tls-server-name", metavar="NAME",
+                        help="the name in the server's certificate, when it differs from the --server host")
+    client.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default %(default)s)")
+    on_index = argparse.ArgumentParser(add_help=False, parents=[client])
+    on_index.add_argument("--index", required=True, help="index name")
+
+    p = verbs.add_parser("serve", parents=[common], help="run the server")
+    p.add_argument("--data-dir", default=os.environ.get("BITSEG_DATA_DIR", "./bitseg-data"),
+                   help="the write-ahead log and snapshots (default $BITSEG_DATA_DIR or ./bitseg-data)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=50051)
+    p.add_argument("--demo", action="store_true", help="create index 'demo' (generated fashion retailer)")
+    p.add_argument("--demo-size", default="S", help="size of the demo index: XS, S (default), M, L")
+    p.add_argument("--token", default=os.environ.get("BITSEG_TOKEN"), help="require this bearer token")
+    p.add_argument("--tls-cert", help="PEM certificate (with --tls-key: serve TLS)")
+    p.add_argument("--tls-key", help="PEM private key")
+    p.add_argument("--max-workers", type=int, default=32, help="request threads (default %(default)s)")
+    p.add_argument("--grace", type=float, default=10.0, help="seconds running calls get at shutdown")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(func=cmd_serve)
+
+    p = verbs.add_parser("import", parents=[on_index], help="import CSV files through the server")
+    p.add_argument("--schema", help="schema.toml, to create the index when it does not exist")
+    p.add_argument("--profiles", help="profiles CSV (or .csv.gz): customer + profile fields")
+    p.add_argument("--purchases", help="purchases CSV (or .csv.gz): customer,time,amount[,order,quantity,dims]")
+    p.add_argument("--chunk-bytes", type=int, default=CHUNK_BYTES, help="CSV bytes per message")
+    p.add_argument("--show-rejected", type=int, default=20, metavar="N", help="rejected rows to print")
+    p.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = verbs.add_parser("count", parents=[on_index], help="count the members of a query; prints the number")
+    add_selection(p)
+    p.set_defaults(func=cmd_count)
+
+    p = verbs.add_parser("members", parents=[on_index], help="stream member ids, one per line")
+    add_selection(p)
+    p.add_argument("--limit", type=int, default=0, help="at most this many (0 = all)")
+    p.add_argument("--after", help="resume after this customer id")
+    p.add_argument("--chunk-size", type=int, default=0, help="ids per message (0 = server default)")
+    p.set_defaults(func=cmd_members)
+
+    p = verbs.add_parser("stats", parents=[on_index], help="KPIs of the members and of the rest")
+    add_selection(p)
+    p.set_defaults(func=cmd_stats)
+
+    p = verbs.add_parser("breakdown", parents=[on_index], help="members per value of a field")
+    add_selection(p)
+    p.add_argument("--field", required=True, help="a keyword, bool or tags field")
+    p.add_argument("--top", type=int, default=10)
+    p.set_defaults(func=cmd_breakdown)
+
+    p = verbs.add_parser("buyers", parents=[on_index], help="buyers per day over a date range")
+    add_selection(p, required=False)
+    p.add_argument("--start", required=True, metavar="DAY")
+    p.add_argument("--end", required=True, metavar="DAY")
+    p.set_defaults(func=cmd_buyers)
+
+    p = verbs.add_parser("check", parents=[on_index], help="which segments one customer is in")
+    p.add_argument("--customer", required=True)
+    p.add_argument("segments", nargs="*", help="segments to check (default: list every segment it is in)")
+    p.add_argument("--as-of", default="", metavar="DAY")
+    p.set_defaults(func=cmd_check)
+
+    p = verbs.add_parser("indexes", parents=[client], help="list, show, create or drop indexes")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "show", "create", "drop"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--schema", help="schema.toml for create")
+    p.set_defaults(func=cmd_indexes)
+
+    p = verbs.add_parser("segments", parents=[on_index], help="saved segments: list, get, save, delete")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "get", "save", "delete"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("query", nargs="?", help="for save: the query ('-' reads stdin)")
+    p.add_argument("--kind", default="standard", choices=[kind.value for kind in SegmentKind])
+    p.add_argument("--description", default="")
+    p.set_defaults(func=cmd_segments)
+
+    p = verbs.add_parser("lists", parents=[on_index], help="static lists: list, show, add, remove, replace")
+    p.add_argument("action", nargs="?", default="list", choices=["list", "show", "add", "remove", "replace"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("ids", nargs="*", help="customer ids")
+    p.add_argument("--file", help="more ids, one per line ('-' = stdin)")
+    p.set_defaults(func=cmd_lists)
+
+    p = verbs.add_parser("tiers", parents=[on_index], help="tierings: save, count")
+    p.add_argument("action", choices=["save", "count"])
+    p.add_argument("name")
+    p.add_argument("--tier", action="append", default=[], metavar="NAME=QUERY", help="in priority order")
+    p.add_argument("--default", help="the tier of customers matching none")
+    p.add_argument("--as-of", default="", metavar="DAY")
+    p.set_defaults(func=cmd_tiers)
+
+    p = verbs.add_parser("delete-customers", parents=[on_index], help="erase customers (privacy)")
+    p.add_argument("ids", nargs="*")
+    p.add_argument("--file", help="more ids, one per line ('-' = stdin)")
+    p.set_defaults(func=cmd_delete_customers)
+
+    p = verbs.add_parser("history", parents=[on_index], help="daily size history of a hot segment")
+    p.add_argument("segment_name", nargs="?", metavar="SEGMENT", help="a hot (or trigger) segment")
+    p.add_argument("--segment", help=argparse.SUPPRESS)  # the older spelling
+    p.add_argument("--start", default="", metavar="DAY", help="first day (default: the oldest recorded)")
+    p.add_argument("--end", default="", metavar="DAY", help="last day (default: the newest)")
+    p.add_argument("--chart", metavar="FILE.png", help="also draw the history into a PNG (needs bitseg[chart])")
+    p.set_defaults(func=cmd_history)
+
+    p = verbs.add_parser("changes", parents=[on_index], help="who entered (+id) and left (-id) a trigger segment")
+    p.add_argument("segment_name", nargs="?", metavar="SEGMENT", help="a trigger segment")
+    p.add_argument("--segment", help=argparse.SUPPRESS)  # the older spelling
+    p.add_argument("--since", required=True, metavar="DAY", help="a daily snapshot day, YYYY-MM-DD")
+    p.add_argument("--chunk-size", type=int, default=0, help="ids per message (0 = server default)")
+    p.set_defaults(func=cmd_changes)
+
+    p = verbs.add_parser("snapshot", parents=[client], help="write a snapshot now (or --list them)")
+    p.add_argument("--list", action="store_true")
+    p.set_defaults(func=cmd_snapshot)
+
+    p = verbs.add_parser("generate", parents=[common], help="write a synthetic fashion retailer (schema + CSV)")
+    p.add_argument("--size", help="XS, S (100k customers / 2M lines), M (1M / 20M), L (10M / 100M)")
+    p.add_argument("--customers", type=int)
+    p.add_argument("--lines", type=int)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--end", help="last day of the two-year window (default today)")
+    p.add_argument("--out", default="bitseg-dataset", help="output folder (default %(default)s)")
+    p.add_argument("--gzip", action="store_true", help="write .csv.gz")
+    p.set_defaults(func=cmd_generate)
+    return parser

@@ -1,0 +1,128 @@
+"""The plain values bitseg.Client returns: small frozen dataclasses, no protobuf messages and no grpc import.
+
+>>> stats = GroupStats(customers=2, orders=3, revenue=Decimal("30.00"), average_order_value=Decimal("10.00"),
+...                    average_clv=Decimal("15.00"), presence_share={"email": 0.5})
+>>> stats.revenue + 1
+Decimal('31.00')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bitseg.names import SegmentKind
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """One index: its schema, sizes and what it holds (segments and lists are filled by get_index only)."""
+
+    name: str
+    schema_toml: str
+    timezone: str
+    customers: int
+    lines: int
+    fields: dict[str, str]                  # profile fields, then built-ins: name → type
+    dimensions: tuple[str, ...]
+    segments: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    builtins: tuple[str, ...] = ()           # the names in `fields` that are built-in (orders, clv, …)
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row the server refused: its row number (the line number in a CSV file) and why."""
+
+    row: int
+    message: str
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What an upsert_profiles / add_purchases / import_csv stream did."""
+
+    rows: int                                # received
+    accepted: int
+    rejected: int
+    rejected_rows: tuple[RejectedRow, ...]   # the first 1,000
+    batches: int
+    customers: int                           # the index's customers after the stream
+    lines: int                               # the index's purchase lines after the stream
+
+
+@dataclass(frozen=True)
+class CountResult:
+    """One selection's answer in count_batch: a count, or the error (with its status name) that selection got.
+
+    >>> CountResult(count=0, error="unknown field 'colour'", code="INVALID_ARGUMENT").ok
+    False
+    """
+
+    count: int
+    error: str = ""
+    code: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass(frozen=True)
+class SavedSegment:
+    """A saved segment with its canonical query text."""
+
+    name: str
+    query: str
+    kind: SegmentKind = SegmentKind.STANDARD
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """KPIs of one group of customers (SPEC §4); money is Decimal."""
+
+    customers: int
+    orders: int
+    revenue: Decimal
+    average_order_value: Decimal
+    average_clv: Decimal
+    presence_share: dict[str, float] = field(default_factory=dict)   # presence field → share with it set
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The members' KPIs and the rest's."""
+
+    count: int
+    members: GroupStats
+    rest: GroupStats
+
+
+@dataclass(frozen=True)
+class HistoryDay:
+    """One day of a hot segment's history."""
+
+    day: dt.date
+    size: int
+    entered: int
+    left: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Who entered and left a trigger segment (one streamed chunk of the answer)."""
+
+    entered: tuple[str, ...]
+    left: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot on the server's disk; `created` is the server's ISO-8601 time text."""
+
+    id: str
+    created: str
+    bytes: int
+    indexes: tuple[str, ...]

@@ -1,0 +1,102 @@
+"""What bitseg.Client reads off the wire: status codes as bitseg errors, responses as bitseg.replies values.
+
+The table below is the inverse of the server's (bitseg.server.errors).
+
+>>> err = query_error("unknown field 'colour' at 1:1; did you mean 'color'?", "colour = 'x'")
+>>> type(err).__name__, err.offset, err.line, err.column
+('QueryError', 0, 1, 1)
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import grpc
+
+from bitseg.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    BitsegError,
+    InvalidInputError,
+    NotFoundError,
+    OverloadedError,
+    QueryError,
+    ServerError,
+    UnavailableError,
+)
+from bitseg.names import SegmentKind
+from bitseg.replies import GroupStats, IndexInfo, IngestSummary, RejectedRow, SavedSegment, Snapshot
+from bitseg.v1 import segments_pb2 as pb
+
+C = grpc.StatusCode
+ERRORS: dict[grpc.StatusCode, type[BitsegError]] = {
+    C.INVALID_ARGUMENT: InvalidInputError, C.FAILED_PRECONDITION: InvalidInputError,
+    C.OUT_OF_RANGE: InvalidInputError, C.NOT_FOUND: NotFoundError, C.ALREADY_EXISTS: AlreadyExistsError,
+    C.UNAUTHENTICATED: AuthenticationError, C.PERMISSION_DENIED: AuthenticationError,
+    C.RESOURCE_EXHAUSTED: OverloadedError, C.UNAVAILABLE: UnavailableError, C.DEADLINE_EXCEEDED: UnavailableError,
+}
+KIND_OF = {pb.TRIGGER: SegmentKind.TRIGGER, pb.HOT: SegmentKind.HOT}   # UNSPECIFIED reads as STANDARD
+POSITION = re.compile(r"(?P<head>.*?) at (?P<line>\d+):(?P<column>\d+)(?P<hint>; .*)?\Z", re.DOTALL)
+
+
+def status_error(err: grpc.RpcError, query: str | None = None) -> BitsegError:
+    """The bitseg error for a failed call, with `code` (the status name) and `details` (the server's message).
+
+    INVALID_ARGUMENT for a query text whose message carries line:column becomes a QueryError with that position.
+    """
+    code: grpc.StatusCode = err.code()  # every RpcError a call raises is a grpc.Call
+    details: str = err.details() or ""
+    kind = ERRORS.get(code, ServerError)
+    error: Any = None
+    if code is C.INVALID_ARGUMENT and query:
+        error = query_error(details, query)
+    if error is None:
+        error = kind(details, code.name) if kind in (AuthenticationError, OverloadedError, UnavailableError,
+                                                     ServerError) else kind(details)
+    error.code, error.details = code.name, details
+    return error
+
+
+def query_error(details: str, query: str) -> QueryError | None:
+    """A QueryError at the position the server's message names in `query`, or None when it names none."""
+    found = POSITION.match(details)
+    if not found:
+        return None
+    lines = query.split("\n")
+    line, column = int(found["line"]), int(found["column"])
+    if line > len(lines) or column > len(lines[line - 1]) + 1:
+        return None
+    offset = sum(len(text) + 1 for text in lines[:line - 1]) + column - 1
+    error = QueryError(found["head"] + (found["hint"] or ""), text=query, offset=offset)
+    return error if str(error) == details else None
+
+
+# ── response messages → plain values ────────────────────────────────────────────────────────────────
+
+def index_info_of(info: Any) -> IndexInfo:
+    return IndexInfo(name=info.name, schema_toml=info.schema_toml, timezone=info.timezone,
+                     customers=info.customer_count, lines=info.line_count,
+                     fields={f.name: f.type for f in info.fields}, dimensions=tuple(info.dimensions),
+                     segments=tuple(info.segments), lists=tuple(info.lists),
+                     builtins=tuple(f.name for f in info.fields if f.builtin))
+
+
+def summary_of(s: Any) -> IngestSummary:
+    return IngestSummary(rows=s.rows_received, accepted=s.rows_accepted, rejected=s.rows_rejected,
+                         rejected_rows=tuple(RejectedRow(r.row_number, r.message) for r in s.rejected),
+                         batches=s.batches, customers=s.customer_count, lines=s.line_count)
+
+
+def segment_of(s: Any) -> SavedSegment:
+    return SavedSegment(s.name, s.query, KIND_OF.get(s.kind, SegmentKind.STANDARD), s.description)
+
+
+def group_of(g: Any) -> GroupStats:
+    return GroupStats(g.customers, g.orders, Decimal(g.revenue or "0"), Decimal(g.average_order_value or "0"),
+                      Decimal(g.average_clv or "0"), dict(sorted(g.presence_share.items())))
+
+
+def snapshot_of(s: Any) -> Snapshot:
+    return Snapshot(s.id, s.created, s.bytes, tuple(s.indexes))
