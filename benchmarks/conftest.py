@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest benchmarks` without `python -m`
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import Bench
-from benchmarks.data import size_from_env
-from benchmarks.peers import QUERIES
-from benchmarks.rpc import GrpcPeer, ServerProcess, unavailable
+from benchmarks.bench import Bench  # noqa: E402 (after the sys.path line above)
+from benchmarks.data import size_from_env  # noqa: E402
+from benchmarks.peers import QUERIES  # noqa: E402
+from benchmarks.rpc import GrpcPeer, ServerProcess, unavailable  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,7 @@ def _field_type(name: str, kind: object, section: str) -> FieldType:
     if name in RESERVED_NAMES:
         raise SchemaError(f"schema: [{section}] field name {name!r} is reserved (a built-in or a query word)")
     try:
-        return FieldType(kind)
+        return FieldType(str(kind))
     except ValueError:
         allowed = ", ".join(t.value for t in FieldType)
         raise SchemaError(f"schema: [{section}] field {name!r} has unknown type {kind!r}; "

@@ -42,8 +42,8 @@ from bitseg.query.printer import to_text
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS / "query")]
-from oracle import Oracle  # tests/ and tests/query are not packages
-from test_oracle_properties import (
+from oracle import Oracle  # noqa: E402 (tests/ and tests/query are not packages)
+from test_oracle_properties import (  # noqa: E402
     SCHEMA,
     SCHEMA_TOML,
     SPECIAL_DAYS,

@@ -6,7 +6,7 @@ The functions work on any object with the data's parts (the `Data` Protocol), ne
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 from pyroaring import BitMap
@@ -48,7 +48,8 @@ def profiles(data: Data, columns: Mapping, size: int, rejects: list | None, firs
     keep = np.flatnonzero(good)
     if len(keep) == 0:
         return 0
-    all_columns = data.translator.to_columns([customers[i] for i in keep.tolist()])
+    # kept rows have an id: a row without one was rejected above
+    all_columns = data.translator.to_columns(cast(list[str], [customers[i] for i in keep.tolist()]))
     admit(data, all_columns)
     for name, (values, given) in parsed.items():
         rows = keep[given[keep]]

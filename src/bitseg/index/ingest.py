@@ -88,7 +88,7 @@ def rows_to_columns(rows: Iterable[Mapping[str, object]]) -> tuple[dict[str, lis
     return {name: [row.get(name, ABSENT) for row in rows] for name in names}, len(rows)
 
 
-def customers(values: Sequence | Coded, batch: Batch) -> list[str] | Coded:
+def customers(values: Sequence | np.ndarray | Coded, batch: Batch) -> list[str] | Coded:
     if isinstance(values, Coded):
         for position in np.flatnonzero(np.asarray(values.codes) < 0).tolist():
             batch.fail(position, "customer", "a customer id is required")
@@ -180,7 +180,8 @@ def quantities(values: Sequence | np.ndarray | None, size: int, batch: Batch) ->
     return out
 
 
-def codes(values: Sequence | None, size: int, name: str, dictionary: Dictionary, batch: Batch) -> np.ndarray:
+def codes(values: Sequence | np.ndarray | None, size: int, name: str, dictionary: Dictionary,
+          batch: Batch) -> np.ndarray:
     """Dictionary codes of an optional text column (-1 for NULL)."""
     if values is None:
         return np.full(size, -1, dtype=np.int32)
@@ -225,7 +226,8 @@ def purchase_columns(columns: Mapping[str, Sequence | np.ndarray], schema: Schem
     }
 
 
-def profile_columns(columns: Mapping[str, Sequence | np.ndarray], schema: Schema, batch: Batch) -> tuple[list, dict]:
+def profile_columns(columns: Mapping[str, Sequence | np.ndarray], schema: Schema,
+                    batch: Batch) -> tuple[list[str] | Coded, dict]:
     """Parse profile columns into stored values: {field: (values, given)} with `given` False where ABSENT."""
     unknown = set(columns) - {"customer", *schema.profile}
     if unknown:
@@ -248,7 +250,7 @@ def profile_values(name: str, kind: FieldType, values: Sequence | np.ndarray, ba
     if isinstance(values, np.ndarray) and values.dtype.kind in "Mifb" and (kind in _NUMERIC or values.dtype.kind == "b"):
         return _typed_values(kind, values)
     given = np.fromiter((v is not ABSENT for v in values), bool, len(values))
-    out = []
+    out: list[object] = []
     for position, value in enumerate(values):
         if value is ABSENT:
             out.append(None)

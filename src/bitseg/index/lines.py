@@ -41,7 +41,7 @@ class Dictionary:
         code = self.codes.get(value)
         return None if code is None or code < 0 else code
 
-    def encode(self, values: Sequence[object], bad: Callable[[int, str], None] | None = None) -> np.ndarray:
+    def encode(self, values: Sequence[object] | np.ndarray, bad: Callable[[int, str], None] | None = None) -> np.ndarray:
         """Codes of `values` (new strings get new codes); a value that is not a string is reported to `bad`."""
         try:
             found = list(map(self.codes.get, values))

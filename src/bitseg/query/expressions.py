@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
 
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 DATE_UNITS = ("d", "w", "m", "y")
@@ -31,9 +30,9 @@ class RelativeDay:
     unit: str = "d"
 
 
-DateValue = Union[dt.date, RelativeDay]
-Number = Union[int, Decimal]
-Value = Union[str, int, Decimal, bool, dt.date, RelativeDay]
+DateValue = dt.date | RelativeDay
+Number = int | Decimal
+Value = str | int | Decimal | bool | dt.date | RelativeDay
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 from bitseg.errors import LimitError, QueryError
 from bitseg.query.expressions import (
@@ -34,6 +35,7 @@ from bitseg.query.expressions import (
     Or,
     Param,
     RelativeDay,
+    Value,
 )
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.query.tokens import Token, tokenize
@@ -278,12 +280,12 @@ class _Parser:
                              self.tokens[self.at - 1])
         return value
 
-    def literal(self) -> object:
+    def literal(self) -> Value:
         token = self.token
         if token.kind in ("string", "number", "date", "relative"):
-            return self.advance().value
+            return cast(Value, self.advance().value)  # the tokenizer gives these kinds a literal value
         if token.kind == "word":
-            constants = {"true": True, "false": False, "today": RelativeDay(0, "d"),
+            constants: dict[str, Value] = {"true": True, "false": False, "today": RelativeDay(0, "d"),
                          "yesterday": RelativeDay(-1, "d")}
             if token.value in constants:
                 self.advance()
