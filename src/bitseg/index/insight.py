@@ -11,21 +11,24 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import cast
 
 from pyroaring import BitMap
 
+from bitseg.days import day_number
 from bitseg.errors import InvalidInputError, NotFoundError
 from bitseg.index import plan as p
 from bitseg.index import planner
+from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.executor import run
 from bitseg.index.journal import locked
+from bitseg.index.segments import Registry
+from bitseg.index.tracking import Tracker
+from bitseg.index.translate import Translator
 from bitseg.index.whyvalues import PurchaseLine, node_values
 from bitseg.query import expressions as ex
+from bitseg.query.compiler import Compiler
 from bitseg.query.printer import to_text
-
-if TYPE_CHECKING:
-    from bitseg.index.index import Index
 
 MAX_OVERLAP = 32
 MIN_OVERLAP = 2
@@ -98,15 +101,40 @@ def _steps(root: p.PlanNode) -> list[tuple[int, p.PlanNode, bool]]:
     return out
 
 
-class Insight:
-    """Explain, why, criteria and overlap over an Index (this class is a part of it)."""
+@dataclass(frozen=True)
+class ChangedDay:
+    """One evaluated day of a trigger segment: the external ids that entered and left against the day before."""
 
-    def _plan(self: Index, query: str | ex.Node, as_of: dt.date | str | None) -> p.Plan:
+    day: dt.date
+    entered: list[str]
+    left: list[str]
+
+
+class Insight:
+    """Explain, why, criteria and overlap over an Index (this class is a part of it; the Index sets these up)."""
+
+    compiler: Compiler
+    translator: Translator
+    existence: BitMap
+    registry: Registry
+    tracker: Tracker
+
+    def as_of(self, as_of: dt.date | str | None) -> dt.date:
+        raise NotImplementedError  # the Index's
+
+    def _evaluate(self, query: str | ex.Node, as_of: dt.date | str | None) -> BitMap:
+        raise NotImplementedError  # the Index's
+
+    @property
+    def _data(self) -> p.IndexData:
+        return cast(p.IndexData, self)
+
+    def _plan(self, query: str | ex.Node, as_of: dt.date | str | None) -> p.Plan:
         tree, text = self.compiler.normalized(query)
-        return planner.plan(tree, self, self.as_of(as_of), text)
+        return planner.plan(tree, self._data, self.as_of(as_of), text)
 
     @locked
-    def explain(self: Index, query: str | ex.Node, as_of: dt.date | str | None = None,
+    def explain(self, query: str | ex.Node, as_of: dt.date | str | None = None,
                 analyze: bool = False) -> list[PlanStep]:
         """The plan of `query` as a list of nodes, parents first; with `analyze`, each node run on its own."""
         steps = []
@@ -114,14 +142,14 @@ class Insight:
             count = ms = None
             if analyze:
                 start = time.perf_counter()
-                found = run(node, self)
+                found = run(node, self._data)
                 ms = (time.perf_counter() - start) * 1000
                 count = found.intersection_cardinality(self.existence)
             steps.append(PlanStep(depth, node.text(), node.access(), minus, count, ms))
         return steps
 
     @locked
-    def explain_member(self: Index, customer_id: str, query: str | ex.Node,
+    def explain_member(self, customer_id: str, query: str | ex.Node,
                        as_of: dt.date | str | None = None) -> Why:
         """For one customer: member or not, and per plan node whether it holds and the values behind it."""
         column = self.translator.column(customer_id)
@@ -130,13 +158,13 @@ class Insight:
         plan = self._plan(query, as_of)
         steps = []
         for depth, node, minus in _steps(plan.root):
-            holds = column in run(node, self) and column in self.existence
-            values, lines = node_values(node, self, column, plan.as_of)
+            holds = column in run(node, self._data) and column in self.existence
+            values, lines = node_values(node, self._data, column, plan.as_of)
             steps.append(WhyStep(depth, node.text(), holds, minus, values, lines))
         return Why(customer_id, steps[0].holds, tuple(steps))
 
     @locked
-    def count_criteria(self: Index, query: str | ex.Node, as_of: dt.date | str | None = None) -> CriteriaCounts:
+    def count_criteria(self, query: str | ex.Node, as_of: dt.date | str | None = None) -> CriteriaCounts:
         """Per top-level criterion of an AND or OR: own count, running count, count without it.
 
         Each criterion is evaluated once; the running and without counts combine those bitmaps (prefix and
@@ -160,7 +188,7 @@ class Insight:
         return CriteriaCounts(combinator, len(prefix[-1]), criteria)
 
     @locked
-    def overlap(self: Index, selections: Sequence[str | ex.Node], as_of: dt.date | str | None = None) -> Overlap:
+    def overlap(self, selections: Sequence[str | ex.Node], as_of: dt.date | str | None = None) -> Overlap:
         """Sizes and the N×N intersection counts of 2 to 32 selections, all on one state."""
         if not MIN_OVERLAP <= len(selections) <= MAX_OVERLAP:
             raise InvalidInputError(f"overlap takes {MIN_OVERLAP} to {MAX_OVERLAP} selections, "
@@ -169,3 +197,16 @@ class Insight:
         matrix = [len(a) if i == j else a.intersection_cardinality(b)
                   for i, a in enumerate(bitmaps) for j, b in enumerate(bitmaps)]
         return Overlap(tuple(map(len, bitmaps)), tuple(matrix))
+
+    @locked
+    def changes_by_day(self, segment: str, since: dt.date | None) -> list[ChangedDay]:
+        """Each evaluated day of a trigger segment after `since` (None: every kept day), with its changes."""
+        kind = self.registry.get(segment).kind
+        since_day = None if since is None else day_number(since)
+        keys = self.translator.to_keys
+        return [ChangedDay(c.day, keys(bitmap_columns(c.entered)).tolist(), keys(bitmap_columns(c.left)).tolist())
+                for c in self.tracker.days_after(segment, since_day, kind)]
+
+    def wait_evaluation(self, after: dt.date | None, timeout: float) -> bool:
+        """Wait (without the index lock) up to `timeout` seconds for an evaluation of a day after `after`."""
+        return self.tracker.wait(None if after is None else day_number(after), timeout)

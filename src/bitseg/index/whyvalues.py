@@ -83,12 +83,12 @@ def matched_lines(scan: p.LineScan, data: p.IndexData,
                          for start, end in scan.slices] or [np.zeros(0, np.int64)])
     lines = {name: store[name][at] for name in ("day", "amount", "quantity", "order", *store.dimensions)}
     mask = np.ones(len(at), dtype=bool)
-    for test in scan.filters:
-        if isinstance(test, p.DimCodes):
-            mask &= np.isin(lines[test.dim], list(test.codes))
+    for line_test in scan.filters:
+        if isinstance(line_test, p.DimCodes):
+            mask &= np.isin(lines[line_test.dim], list(line_test.codes))
         else:
             mask &= {"=": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-                     ">": np.greater, ">=": np.greater_equal}[test.op](lines["day"], test.day)
+                     ">": np.greater, ">=": np.greater_equal}[line_test.op](lines["day"], line_test.day)
     purchase = mask & (lines["quantity"] > 0)
     values = []
     for test in scan.measures:
