@@ -19,7 +19,6 @@ from bitseg.index import plan as p
 from bitseg.index import planner
 from bitseg.index.fields import NumberField, PresenceField, TagsField, ValueField
 from bitseg.index.lines import NO_ORDER
-from bitseg.index.values import DECIMAL_SCALE
 from bitseg.query import expressions as ex
 from bitseg.query.printer import literal
 from bitseg.schema import FieldType
@@ -104,7 +103,7 @@ def matched_lines(scan: p.LineScan, data: p.IndexData,
     chosen = selected[np.argsort(-lines["day"][selected].astype(np.int64), kind="stable")][:MAX_LINES]
     orders = store.orders.values
     picked = tuple(PurchaseLine(
-        day_date(int(lines["day"][i])), Decimal(int(lines["amount"][i])) / DECIMAL_SCALE,
+        day_date(int(lines["day"][i])), Decimal(amount(int(lines["amount"][i]))),
         int(lines["quantity"][i]),
         orders[int(lines["order"][i])] if int(lines["order"][i]) < NO_ORDER else None,
         {dim: (store.dictionaries[dim].values[int(lines[dim][i])] if lines[dim][i] >= 0 else None)
