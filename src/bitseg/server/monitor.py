@@ -119,9 +119,9 @@ class Monitor:
         self._lock = threading.Lock()
         self.health: Any = None             # the grpc HealthServicer, set by server.app
         self._serving: bool | None = None
+        self._measured: set[str] = set()    # indexes with size gauges
         if metrics is not None:
-            for name in catalog.names():
-                self._sizes(name)
+            self._all_sizes()
             self._wal()
             newest = self._newest_on_disk()
             if newest is not None:
@@ -135,8 +135,8 @@ class Monitor:
         self.slow.add(method, index, query if isinstance(query, str) else "", round(seconds * 1000, 3), code)
         if self.metrics is not None:
             self.metrics.call(method, code, seconds)
-            if method in WRITES and index:
-                self._sizes(index)
+            if method in WRITES:  # a stream's request is its messages: every index is read again (cheap)
+                self._all_sizes()
             if method in WRITES or method == "CreateSnapshot":
                 self._wal()
         if method == "CreateSnapshot" and code == "OK":
@@ -170,6 +170,15 @@ class Monitor:
             log.error("health: NOT_SERVING", extra={"writable": self.writable, "snapshot": self.snapshot_outcome})
         elif was is not None:
             log.info("health: SERVING again")
+
+    def _all_sizes(self) -> None:
+        assert self.metrics is not None
+        names = set(self.catalog.names())
+        for gone in self._measured - names:
+            self.metrics.forget_index(gone)
+        self._measured = names
+        for name in names:
+            self._sizes(name)
 
     def _sizes(self, name: str) -> None:
         assert self.metrics is not None
