@@ -11,13 +11,16 @@ reference cycle are query errors with their position.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from bitseg import days
 from bitseg.errors import QueryError
+from bitseg.index import postings
 from bitseg.index.fields import OPERATORS, NumberField
 from bitseg.index.plan import (
     Anniversary,
+    BuiltinAsOf,
     CachedSegment,
     Complement,
     DayCompare,
@@ -27,6 +30,7 @@ from bitseg.index.plan import (
     FieldRows,
     IndexData,
     Intersect,
+    LineBitmaps,
     LineScan,
     ListMembers,
     MeasureTest,
@@ -41,6 +45,7 @@ from bitseg.index.values import DECIMAL_SCALE
 from bitseg.index.views import ANY, cover
 from bitseg.query import expressions as ex
 from bitseg.schema import FieldType
+from bitseg.vocabulary import BUILTIN_FIELDS
 
 VIEW_CODES_MAX = 256  # past this many values, one pass over the lines beats a union of views
 _LITERAL_BOUND = 1 << 64
@@ -69,6 +74,21 @@ class _Planner:
         self.as_of = as_of
         self.text = text
         self.segments = segments  # the saved segments being planned, outermost first: cycles show up here
+        self.today = days.day_number(as_of)  # D: no line after it counts (SPEC §2 "As of D")
+
+    @functools.cached_property
+    def past(self) -> bool:
+        """Whether lines after D exist, so the kept built-ins (which count every line) cannot answer."""
+        last = self.data.lines.last_day()
+        return last is not None and self.today < last
+
+    def as_of_builtin(self, name: str, op: str, values: tuple, node: ex.Node) -> PlanNode | None:
+        """The built-in predicate computed from the lines up to D, when D is before the last line day."""
+        return self.from_lines(name, op, values, node) if name in BUILTIN_FIELDS and self.past else None
+
+    def from_lines(self, name: str, op: str, values: tuple, node: ex.Node) -> BuiltinAsOf:
+        lines = sum(end - start for start, end in self.data.lines.window(None, self.today))
+        return BuiltinAsOf(name, op, values, self.today, lines, source=node)
 
     def error(self, message: str, node: ex.Node | ex.Param) -> QueryError:
         return QueryError(message, text=self.text, offset=node.pos if node.pos >= 0 else None)
@@ -86,7 +106,7 @@ class _Planner:
             return Union(tuple(self.node(o) for o in node.operands), source=node)
         if isinstance(node, ex.Not):
             if isinstance(node.operand, ex.IsNull):  # `f IS NOT NULL`: the field's own bitmap, no complement
-                return Present(node.operand.field, source=node)
+                return self.present(node.operand.field, node)
             return Complement(self.node(node.operand), source=node)
         if isinstance(node, ex.All):
             return Existence(source=node)
@@ -98,10 +118,13 @@ class _Planner:
             self.data.list_members(node.name)  # an unknown list is an error whether or not the list runs
             return ListMembers(node.name, source=node)
         if isinstance(node, ex.IsNull):
-            return Complement(Present(node.field, source=ex.Not(node)), source=node)
+            return Complement(self.present(node.field, ex.Not(node)), source=node)
         if isinstance(node, ex.Anniversary):
             return self.anniversary(node)
         return self.field_predicate(node)
+
+    def present(self, name: str, node: ex.Node) -> PlanNode:
+        return self.as_of_builtin(name, "present", (), node) or Present(name, source=node)
 
     def conjunction(self, node: ex.And) -> PlanNode:
         positive = [self.node(o) for o in node.operands
@@ -133,6 +156,9 @@ class _Planner:
             op, values = "in", node.values
         else:
             raise TypeError(f"not a query node: {node!r}")
+        if name in BUILTIN_FIELDS and self.past:
+            stored = tuple(self.stored(BUILTIN_FIELDS[name], v, node) for v in values)
+            return self.from_lines(name, op, stored, node)
         if isinstance(found, NumberField):
             stored = tuple(self.stored(found.kind, v, node) for v in values)
             return FieldRange(name, op, stored, self.data.column_count, source=node)
@@ -159,7 +185,9 @@ class _Planner:
             wanted.add(day.month * 32 + day.day)
             if day.month == 2 and day.day == 28 and not days.is_leap(day.year):
                 wanted.add(2 * 32 + 29)  # Feb 29 counts as Feb 28 in years without one
-        return Anniversary(node.field, tuple(sorted(wanted)), source=node)
+        month_days = tuple(sorted(wanted))
+        return (self.as_of_builtin(node.field, "anniversary", month_days, node)
+                or Anniversary(node.field, month_days, source=node))
 
     # ── references ──
     def segment(self, node: ex.InSegment) -> PlanNode:
@@ -183,8 +211,8 @@ class _Planner:
         return self.scan(node, window)
 
     def window(self, node: ex.Matches) -> tuple[int | None, int | None] | None:
-        """The day range of the date params, or None when one of them is not a range (`date != d`)."""
-        low, high = None, None
+        """The day range of the date params, never past D; None when one of them is not a range (`date != d`)."""
+        low, high = None, self.today
         for param in node.params:
             if isinstance(param, ex.DateBetween):
                 bounds = [(">=", param.low), ("<=", param.high)]
@@ -220,7 +248,7 @@ class _Planner:
         test = OPERATORS[param.op]
         return {code for code, value in enumerate(dictionary.values) if test(value, param.value)}
 
-    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None) -> LineScan:
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None) -> LineScan | LineBitmaps:
         filters: list[DimCodes | DayCompare] = []
         for param in node.line_filters:
             if isinstance(param, ex.DimCompare | ex.DimIn | ex.DimIsNull):
@@ -234,8 +262,16 @@ class _Planner:
             MeasureTest(m.measure, m.op,
                         _bounded(Decimal(m.value)) * (DECIMAL_SCALE if m.measure == "sum_amount" else 1))
             for m in node.measures)
-        low, high = window or (None, None)
-        return LineScan(low, high, tuple(self.data.lines.window(low, high)), tuple(filters), measures, source=node)
+        low, high = window or (None, self.today)
+        slices = tuple(self.data.lines.window(low, high))
+        dims = [f for f in filters if isinstance(f, DimCodes)]
+        if dims and len(dims) == len(filters):
+            # line bitmaps read only the lines every filter lets through (each at random, ~2× a scanned line):
+            # they win while the narrowest filter keeps at most half of the window
+            estimate = min(postings.count(self.data.lines, (f.dim, f.codes, f.size), slices) for f in dims)
+            if 2 * estimate <= sum(end - start for start, end in slices):
+                return LineBitmaps(low, high, slices, tuple(dims), measures, estimate, source=node)
+        return LineScan(low, high, slices, tuple(filters), measures, source=node)
 
 
 def _bounded(value):
