@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import operator
+import weakref
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -31,12 +32,29 @@ _OPERATORS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": opera
               ">=": operator.ge}
 
 
+_KEPT = 8  # (built-in, day) results kept per line store: a backtest asks the same day again and again
+_CACHE: weakref.WeakKeyDictionary[LineStore, dict[tuple, tuple[np.ndarray, np.ndarray]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def builtin_values(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(values, has) per column 0..size-1 of the built-in `name` over the lines dated up to `day`.
 
     `has` is False where the value is NULL: a date of a customer without a purchase line ≤ day (orders and clv
-    are 0, never NULL). Values are in stored units: orders, ten-thousandths, day numbers.
+    are 0, never NULL). Values are in stored units: orders, ten-thousandths, day numbers. The last few results
+    are kept while the lines do not change (their count and the erasures say so); do not change them.
     """
+    kept = _CACHE.setdefault(lines, {})
+    key = (name, day, size, lines.size, getattr(lines, "erasures", 0))
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= _KEPT:
+            del kept[next(iter(kept))]
+        found = kept[key] = _compute(lines, name, day, size)
+    return found
+
+
+def _compute(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     wanted = ["column", "quantity"] + (["amount"] if name == "clv" else ["order"] if name == "orders" else ["day"])
     found = lines.gather(wanted, lines.window(None, day))
     column = found["column"]
@@ -46,7 +64,7 @@ def builtin_values(lines: LineStore, name: str, day: int, size: int) -> tuple[np
     purchase = found["quantity"] > 0
     buyers = column[purchase]
     if name == "orders":
-        pairs = np.unique(buyers.astype(np.int64) << 32 | found["order"][purchase])
+        pairs = distinct(buyers.astype(np.int64) << 32 | found["order"][purchase])
         return np.bincount(pairs >> 32, minlength=size).astype(np.int64), np.ones(size, dtype=bool)
     has = np.zeros(size, dtype=bool)
     has[buyers] = True
@@ -61,6 +79,17 @@ def builtin_values(lines: LineStore, name: str, day: int, size: int) -> tuple[np
         raise KeyError(f"not a built-in field: {name!r}")
     values[~has] = 0
     return values, has
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values: np.unique of numpy 2.4 hashes, and took 9 s for 2M distinct int64 here
+    where a sort takes 0.3 s.
+
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
 def select(values: np.ndarray, has: np.ndarray, op: str, operands: Sequence[int | Decimal]) -> np.ndarray:

@@ -170,7 +170,7 @@ def _measure(measure: str, lines: dict[str, np.ndarray], mask: np.ndarray, purch
         return np.rint(sums).astype(np.int64)
     other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + DAY_OFFSET
     pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
-    return np.bincount(np.unique(pairs) >> 32, minlength=size)
+    return np.bincount(asof.distinct(pairs) >> 32, minlength=size)
 
 
 def _lookup(members, size: int) -> np.ndarray:
