@@ -1,8 +1,10 @@
 """The planner: a normalised tree, the index data and an evaluation day → a plan (`plan.py`), every choice made.
 
 Choices made here: PURCHASES MATCHES is answered from the time views when it has no measure, a day window (no
-`date != d`) and at most one dimension with at most 256 matching values; otherwise by one scan of the window's
-lines. AND becomes an intersection of its positive operands minus its negated ones, so `a AND NOT b` never builds
+`date != d`) and at most one dimension with at most 256 matching values; otherwise from line bitmaps
+(`postings.py`) when its narrowest dimension filter keeps at most half of the window's lines, else by one scan of
+the window's lines. No window reaches past the evaluation day D, and on a D before the last line day a built-in
+predicate is computed from the lines up to D (`asof.py`) instead of read from the kept built-ins. AND becomes an intersection of its positive operands minus its negated ones, so `a AND NOT b` never builds
 the complement of b; `f IS NOT NULL` is the field's bitmap of set values. A saved segment is read through the
 per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
 reference cycle are query errors with their position.
