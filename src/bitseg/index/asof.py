@@ -48,8 +48,8 @@ def builtin_values(lines: LineStore, name: str, day: int, size: int) -> tuple[np
     key = (name, day, size, lines.size, getattr(lines, "erasures", 0))
     found = kept.get(key)
     if found is None:
-        if len(kept) >= _KEPT:
-            del kept[next(iter(kept))]
+        for stale in list(kept)[: max(0, len(kept) - _KEPT + 1)]:
+            kept.pop(stale, None)  # pop, not del: two readers may tidy up at once
         found = kept[key] = _compute(lines, name, day, size)
     return found
 

@@ -53,8 +53,8 @@ class RunBitmaps:
     def forget_gone(self, store: LineStore) -> None:
         """Drop the bitmaps of runs that no longer exist (merged or erased)."""
         alive = {(getattr(store, "erasures", 0), start, end) for start, end in runs(store)}
-        for key in [k for k in self.built if k[:3] not in alive]:
-            del self.built[key]
+        for key in [k for k in list(self.built) if k[:3] not in alive]:
+            self.built.pop(key, None)  # pop, not del: two readers may tidy up at once
 
 
 def build(codes: np.ndarray, offset: int) -> dict[int, BitMap]:
