@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import typing
 from decimal import Decimal
 
 from bitseg import days
 from bitseg.errors import QueryError
 from bitseg.index import postings
+from bitseg.index.buckets import BUCKETS
 from bitseg.index.fields import OPERATORS, NumberField
 from bitseg.index.plan import (
     Anniversary,
+    BucketRange,
     BuiltinAsOf,
     CachedSegment,
     Complement,
@@ -68,6 +71,12 @@ def plan(tree: ex.Node, data: IndexData, as_of: dt.date, text: str = "") -> Plan
       minus PURCHASES MATCHES (brand = 'x', date >= -30d)  → time views: brand 1 value, 1 bucket (1 day), days 2026-01-05 to 2026-01-05
     """
     return Plan(_Planner(data, as_of, text).node(tree), as_of, text)
+
+
+def line_scan(node: ex.Matches, data: IndexData, as_of: dt.date) -> LineScan:
+    """The one-pass scan answering a MATCHES (what `why` reads a customer's lines with, views or not)."""
+    planner = _Planner(data, as_of, "")
+    return planner.scan(node, planner.window(node), bitmaps=False)
 
 
 class _Planner:
@@ -123,6 +132,8 @@ class _Planner:
             return Complement(self.present(node.field, ex.Not(node)), source=node)
         if isinstance(node, ex.Anniversary):
             return self.anniversary(node)
+        if isinstance(node, ex.Bucket):
+            return BucketRange(node.salt, *bucket_bounds(node), source=node)
         return self.field_predicate(node)
 
     def present(self, name: str, node: ex.Node) -> PlanNode:
@@ -250,7 +261,15 @@ class _Planner:
         test = OPERATORS[param.op]
         return {code for code, value in enumerate(dictionary.values) if test(value, param.value)}
 
-    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None) -> LineScan | LineBitmaps:
+    @typing.overload
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None, *,
+             bitmaps: typing.Literal[False]) -> LineScan: ...
+    @typing.overload
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None,
+             *, bitmaps: bool = True) -> LineScan | LineBitmaps: ...
+
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None, *,
+             bitmaps: bool = True) -> LineScan | LineBitmaps:
         filters: list[DimCodes | DayCompare] = []
         for param in node.line_filters:
             if isinstance(param, ex.DimCompare | ex.DimIn | ex.DimIsNull):
@@ -267,13 +286,25 @@ class _Planner:
         low, high = window or (None, self.today)
         slices = tuple(self.data.lines.window(low, high))
         dims = [f for f in filters if isinstance(f, DimCodes)]
-        if dims and len(dims) == len(filters):
+        if bitmaps and dims and len(dims) == len(filters):
             # line bitmaps read only the lines every filter lets through (each at random, ~2× a scanned line):
             # they win while the narrowest filter keeps at most half of the window
             estimate = min(postings.count(self.data.lines, (f.dim, f.codes, f.size), slices) for f in dims)
             if 2 * estimate <= sum(end - start for start, end in slices):
                 return LineBitmaps(low, high, slices, tuple(dims), measures, estimate, source=node)
         return LineScan(low, high, slices, tuple(filters), measures, source=node)
+
+
+def bucket_bounds(node: ex.Bucket) -> tuple[int, int]:
+    """The inclusive bucket range of a BUCKET node, clamped to 0..9999 (low > high: nobody).
+
+    >>> bucket_bounds(ex.Bucket("s", "<", 1000)), bucket_bounds(ex.Bucket("s", "between", 5, 2))
+    ((0, 999), (5, 2))
+    """
+    value, top = node.low, BUCKETS - 1
+    low, high = {"<": (0, value - 1), "<=": (0, value), ">": (value + 1, top), ">=": (value, top),
+                 "=": (value, value)}.get(node.op, (value, node.high if node.high is not None else value))
+    return max(low, 0), min(high, top)
 
 
 def _bounded(value):
