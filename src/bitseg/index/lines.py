@@ -112,6 +112,7 @@ class LineStore:
         self.orders = Dictionary()
         self.size = 0
         self.runs: list[int] = []  # end offset of each day-sorted run
+        self.erasures = 0  # counts erasures: the only change that moves lines inside a run (postings.py)
         self._columns = self._allocate(0)
 
     def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
@@ -180,6 +181,11 @@ class LineStore:
                     slices.append((first, last))
         return slices
 
+    def last_day(self) -> int | None:
+        """The latest day of any line (a return included), None when there is none: each run ends on its own."""
+        self.window(None, None)  # makes sure the runs are known
+        return int(self._columns["day"][np.array(self.runs) - 1].max()) if self.runs else None
+
     def gather(self, names: Sequence[str], slices: list[tuple[int, int]]) -> dict[str, np.ndarray]:
         """The named columns of the lines in `slices`."""
         if len(slices) == 1:
@@ -193,6 +199,7 @@ class LineStore:
         return self._columns[name][: self.size]
 
     def erase(self, gone: BitMap) -> None:
+        self.erasures += 1
         keep = ~np.isin(self["column"], bitmap_columns(gone))
         kept_before = np.concatenate(([0], np.cumsum(keep)))
         self.runs = sorted({int(kept_before[end]) for end in self.runs} - {0})
