@@ -25,7 +25,7 @@ from typing import Any, Literal, Self
 
 import grpc
 
-from bitseg.csvrecords import CHUNK_BYTES, CsvSource, cell_text
+from bitseg.csvrecords import CHUNK_BYTES, CsvSource, cell_text, content_sha256
 from bitseg.errors import ServerError, UnavailableError
 from bitseg.names import SegmentKind
 from bitseg.query.expressions import Node
@@ -47,6 +47,20 @@ from bitseg.wire import group_of, index_info_of, segment_of, snapshot_of, status
 Query = str | Node               # segment query text (SPEC §2) or a bitseg.query tree
 Day = dt.date | str | None       # a day, "YYYY-MM-DD", or None for today in the index timezone
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_PORT = 50051
+
+
+def with_port(address: str) -> str:
+    """`address` with bitseg's port when it names none (gRPC itself would pick 443).
+
+    >>> with_port("db1"), with_port("db1:6000"), with_port("[::1]"), with_port("unix:/tmp/s")
+    ('db1:50051', 'db1:6000', '[::1]:50051', 'unix:/tmp/s')
+    """
+    if "://" in address or address.startswith(("unix:", "dns:", "ipv4:", "ipv6:")):
+        return address
+    if address.startswith("["):
+        return address if "]:" in address else f"{address}:{DEFAULT_PORT}"
+    return address if ":" in address else f"{address}:{DEFAULT_PORT}"
 MAX_MESSAGE = 64 * 1024 * 1024   # the server's limit: a member chunk of 1M ids fits
 ROWS_PER_BATCH = 10_000          # rows per ingest message: the server holds the index lock for one message
 # A member stream that drops with these resumes after the last id received (INTERNAL: a reset connection).
@@ -74,7 +88,7 @@ class Client:
     """A channel to a bitseg server with the token and the deadline every call carries.
 
     Args:
-        address: HOST:PORT of the server.
+        address: HOST:PORT of the server (HOST alone means port 50051).
         token: the server's bearer token, if it has one.
         tls: None for plain text; True for TLS checked against the system's roots; a CA certificate as PEM bytes
             or as the path of a PEM file; or grpc.ChannelCredentials.
@@ -88,6 +102,7 @@ class Client:
                  timeout: float | None = 60.0, tls_server_name: str | None = None, retries: int = 5) -> None:
         options: list[tuple[str, int | str]] = [("grpc.max_receive_message_length", MAX_MESSAGE),
                                                 ("grpc.max_send_message_length", MAX_MESSAGE)]
+        address = with_port(address)
         if not tls:  # None, False, or an empty CA path from an empty environment variable
             self._channel = grpc.insecure_channel(address, options)
         else:
@@ -191,8 +206,11 @@ class Client:
 
     def import_csv(self, index: str, path: str | os.PathLike[str], kind: Literal["profiles", "purchases"], *,
                    chunk_bytes: int = CHUNK_BYTES,
-                   progress: Callable[[int, int, int], None] | None = None) -> IngestSummary:
+                   progress: Callable[[int, int, int], None] | None = None, force: bool = False) -> IngestSummary:
         """Stream a CSV (or gzipped CSV) file to the server in chunks of whole records; the server parses them.
+
+        The first message carries the SHA-256 of the file's content: an index that already imported the same
+        content refuses it (AlreadyExistsError naming the day) unless `force`, so a retried load is not doubled.
 
         `progress(bytes_read, total_bytes, lines_sent)` is called after each chunk. Rejected rows carry their
         line number in the file. InvalidInputError without `code` for a file that cannot be read as CSV.
@@ -200,13 +218,15 @@ class Client:
         if kind not in ("profiles", "purchases"):
             raise ValueError(f"kind must be 'profiles' or 'purchases', not {kind!r}")
         batch_type = pb.ProfileBatch if kind == "profiles" else pb.PurchaseBatch
+        digest = content_sha256(path)
         source = CsvSource(os.fspath(path), chunk_bytes)
 
         def batches() -> Iterator[Any]:
             first = True
             for data, line in source.chunks():
+                whole = {"file_sha256": digest, "file_name": Path(path).name, "force": force} if first else {}
                 yield batch_type(index=index if first else "",
-                                 csv=pb.CsvChunk(header=source.header, data=data, first_line=line))
+                                 csv=pb.CsvChunk(header=source.header, data=data, first_line=line), **whole)
                 first = False
                 if progress is not None:
                     progress(source.bytes_read, source.total_bytes, source.line - 2)

@@ -42,7 +42,7 @@ def _import_file(client: Client, index: str, path: str, kind: str, args: argpars
     started = time.perf_counter()
     try:
         summary = client.import_csv(index, path, "profiles" if kind == "profiles" else "purchases",
-                                    chunk_bytes=args.chunk_bytes, progress=progress.update)
+                                    chunk_bytes=args.chunk_bytes, progress=progress.update, force=args.force)
     except BitsegError as err:
         if getattr(err, "code", None):
             raise

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 
 from bitseg.cli.catalog import cmd_delete_customers, cmd_indexes, cmd_lists, cmd_segments, cmd_tiers
 from bitseg.cli.common import DEFAULT_SERVER, add_selection
 from bitseg.cli.history import cmd_changes, cmd_history, cmd_snapshot
 from bitseg.cli.imports import cmd_import
 from bitseg.cli.query import cmd_breakdown, cmd_buyers, cmd_check, cmd_count, cmd_members, cmd_stats
-from bitseg.cli.serve import cmd_generate, cmd_serve
+from bitseg.cli.serve import cmd_generate, cmd_serve, port_number
 from bitseg.csvrecords import CHUNK_BYTES
 from bitseg.names import SegmentKind
+
+
+class AnyOrderParser(argparse.ArgumentParser):
+    """A verb's parser that takes options before, between or after its positional arguments.
+
+    Plain argparse fills every optional positional at its first chance, so in `segments save --index shop
+    NAME QUERY` the action took `save` and left NAME and QUERY "unrecognized"; the intermixed parse reads the
+    options first and the positionals from what is left.
+    """
+
+    _inside = False
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        if self._inside:  # parse_known_intermixed_args calls back in here for each of its two passes
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "bitmaps, served over gRPC.",
                                      epilog="exit codes: 0 ok, 1 bad input or rejected rows, 2 usage, "
                                      "3 not found, 4 unavailable or other")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True, parser_class=AnyOrderParser)
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON")
@@ -41,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=os.environ.get("BITSEG_DATA_DIR", "./bitseg-data"),
                    help="the write-ahead log and snapshots (default $BITSEG_DATA_DIR or ./bitseg-data)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=50051)
+    p.add_argument("--port", type=port_number, default=50051, help="TCP port, 1-65535 (default %(default)s)")
     p.add_argument("--demo", action="store_true", help="create index 'demo' (generated fashion retailer)")
     p.add_argument("--demo-size", default="S", help="size of the demo index: XS, S (default), M, L")
     p.add_argument("--token", default=os.environ.get("BITSEG_TOKEN"), help="require this bearer token")
@@ -60,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-rejected", type=int, default=20, metavar="N", help="rejected rows to print")
     p.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="import even when the index already imported a file with the same content")
     p.set_defaults(func=cmd_import)
 
     p = verbs.add_parser("count", parents=[on_index], help="count the members of a query; prints the number")

@@ -61,9 +61,24 @@ def load_demo(catalog: Any, size: str = "S", seed: int = 42) -> None:
                                          "seconds": round(time.perf_counter() - started, 2)})
 
 
+def port_number(text: str) -> int:
+    """A TCP port from the command line (0 = any free port); anything else is a usage error, never another port.
+
+    >>> port_number("50051")
+    50051
+    """
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port {text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range: a port is 1 to 65535 (0 = any free port)")
+    return port
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bitseg.errors import PersistenceError
-    from bitseg.server.app import ServerConfig, open_store, serve
+    from bitseg.server.app import ListenError, ServerConfig, open_store, serve
     from bitseg.server.logs import setup_logging
 
     setup_logging(args.log_level)
@@ -93,6 +108,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 raise
             store.snapshot()  # a restart loads the snapshot instead of replaying millions of logged lines
         serve(config, store, grace=args.grace)  # a clean stop closes the store after a last snapshot
+    except ListenError as err:
+        store.close(snapshot=False)
+        log.error("cannot listen", extra={"problem": str(err)})
+        print(f"bitseg serve: {err}", file=sys.stderr)
+        return EXIT_OTHER
     except BaseException:
         store.close(snapshot=False)  # no-op once closed; else what was acknowledged is in the log
         raise
