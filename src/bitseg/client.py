@@ -224,7 +224,7 @@ class Client:
         def batches() -> Iterator[Any]:
             first = True
             for data, line in source.chunks():
-                whole = {"file_sha256": digest, "file_name": Path(path).name, "force": force} if first else {}
+                whole: dict[str, Any] = {"file_sha256": digest, "file_name": Path(path).name, "force": force} if first else {}
                 yield batch_type(index=index if first else "",
                                  csv=pb.CsvChunk(header=source.header, data=data, first_line=line), **whole)
                 first = False

@@ -44,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "3 not found, 4 unavailable or other")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True, parser_class=AnyOrderParser)
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = AnyOrderParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON")
-    client = argparse.ArgumentParser(add_help=False, parents=[common])
+    client = AnyOrderParser(add_help=False, parents=[common])
     client.add_argument("--server", default=os.environ.get("BITSEG_SERVER", DEFAULT_SERVER),
                         help="HOST:PORT (default $BITSEG_SERVER or %(default)s)")
     client.add_argument("--token", default=os.environ.get("BITSEG_TOKEN"),
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_argument("--tls-server-name", metavar="NAME",
                         help="the name in the server's certificate, when it differs from the --server host")
     client.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default %(default)s)")
-    on_index = argparse.ArgumentParser(add_help=False, parents=[client])
+    on_index = AnyOrderParser(add_help=False, parents=[client])
     on_index.add_argument("--index", required=True, help="index name")
 
     p = verbs.add_parser("serve", parents=[common], help="run the server")
