@@ -42,25 +42,11 @@ from bitseg.replies import (
 )
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
-from bitseg.wire import group_of, index_info_of, segment_of, snapshot_of, status_error, summary_of
+from bitseg.wire import group_of, index_info_of, segment_of, snapshot_of, status_error, summary_of, with_port
 
 Query = str | Node               # segment query text (SPEC §2) or a bitseg.query tree
 Day = dt.date | str | None       # a day, "YYYY-MM-DD", or None for today in the index timezone
 DEFAULT_ADDRESS = "127.0.0.1:50051"
-DEFAULT_PORT = 50051
-
-
-def with_port(address: str) -> str:
-    """`address` with bitseg's port when it names none (gRPC itself would pick 443).
-
-    >>> with_port("db1"), with_port("db1:6000"), with_port("[::1]"), with_port("unix:/tmp/s")
-    ('db1:50051', 'db1:6000', '[::1]:50051', 'unix:/tmp/s')
-    """
-    if "://" in address or address.startswith(("unix:", "dns:", "ipv4:", "ipv6:")):
-        return address
-    if address.startswith("["):
-        return address if "]:" in address else f"{address}:{DEFAULT_PORT}"
-    return address if ":" in address else f"{address}:{DEFAULT_PORT}"
 MAX_MESSAGE = 64 * 1024 * 1024   # the server's limit: a member chunk of 1M ids fits
 ROWS_PER_BATCH = 10_000          # rows per ingest message: the server holds the index lock for one message
 # A member stream that drops with these resumes after the last id received (INTERNAL: a reset connection).

@@ -100,3 +100,19 @@ def group_of(g: Any) -> GroupStats:
 
 def snapshot_of(s: Any) -> Snapshot:
     return Snapshot(s.id, s.created, s.bytes, tuple(s.indexes))
+
+
+DEFAULT_PORT = 50051
+
+
+def with_port(address: str) -> str:
+    """`address` with bitseg's port when it names none (gRPC itself would pick 443).
+
+    >>> with_port("db1"), with_port("db1:6000"), with_port("[::1]"), with_port("unix:/tmp/s")
+    ('db1:50051', 'db1:6000', '[::1]:50051', 'unix:/tmp/s')
+    """
+    if "://" in address or address.startswith(("unix:", "dns:", "ipv4:", "ipv6:")):
+        return address
+    if address.startswith("["):
+        return address if "]:" in address else f"{address}:{DEFAULT_PORT}"
+    return address if ":" in address else f"{address}:{DEFAULT_PORT}"

@@ -11,7 +11,7 @@ import argparse
 import pytest
 
 from bitseg.cli.parser import build_parser
-from bitseg.client import with_port
+from bitseg.wire import with_port
 
 
 def parse(*argv: str) -> dict[str, object]:
