@@ -208,16 +208,18 @@ def test_index_state_is_the_parts_states() -> None:
     index.update_list("gold", add=["c1", "c2"])
     index.save_segment("nl", "country = 'NL'")
     index.delete_customers(["c2"])
+    index.remember_import("ab" * 32, "purchases", "purchases.csv", "2026-01-30")
     index.count("purchases MATCHES (brand = 'b1', date >= -25d)", as_of="2026-02-01")  # builds day buckets
     assert index.views.day_months
     state = index.state()
     plain(state)
     assert list(state) == ["translator", "existence", "fields", "builtins", "lines", "orders", "views", "registry",
-                           "tracking"]
+                           "tracking", "imports"]
     same(state["translator"], index.translator.state())
     same(state["lines"], index.lines.state())
     back = Index.from_state(index.schema, "back", copied(state))
     same(index.state(), back.state())
+    assert back.imported("ab" * 32) == index.imported("AB" * 32) and back.imported("cd" * 32) is None
     for query in ("country = 'NL'", "tags CONTAINS 'vip'", "points > 10", "IN SEGMENT 'nl'", "IN LIST 'gold'",
                   "orders >= 2", "purchases MATCHES (brand = 'b1', date >= -30d)"):
         assert back.members(query, as_of="2026-01-20") == index.members(query, as_of="2026-01-20"), query

@@ -22,6 +22,7 @@ from bitseg.index.buckets import Buckets
 from bitseg.index.builtins import Builtins
 from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, make_field
+from bitseg.index.imports import ImportedFile, ImportLog
 from bitseg.index.insight import Insight
 from bitseg.index.journal import Journal, locked
 from bitseg.index.lines import Dictionary, LineStore
@@ -67,6 +68,7 @@ class Index(Writes, Insight):
         self.views = TimeViews(self.lines)
         self.registry = Registry()
         self.tracker = Tracker(trigger_days)
+        self.imports = ImportLog()
         self._cache: dict[tuple[str, dt.date], BitMap] = {}  # segment bitmaps, valid for one version
         self._cache_version = -1
         self._month_days: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
@@ -139,6 +141,11 @@ class Index(Writes, Insight):
 
     def today(self) -> dt.date:
         return dt.datetime.now(self.schema.zone).date()
+
+    @locked
+    def imported(self, sha256: str) -> ImportedFile | None:
+        """The earlier import of a file with this content (SHA-256), if the index has one."""
+        return self.imports.find(sha256)
 
     def as_of(self, as_of: dt.date | str | None) -> dt.date:
         """The evaluation day: `as_of` as a day, or today in the index zone when not given."""
@@ -311,6 +318,7 @@ class Index(Writes, Insight):
             "views": self.views.state(),
             "registry": self.registry.state(),
             "tracking": self.tracker.state(),
+            "imports": self.imports.state(),
         }
 
     @classmethod
@@ -332,4 +340,5 @@ class Index(Writes, Insight):
         index.views = TimeViews.from_state(state["views"], index.lines)
         index.registry = Registry.from_state(state["registry"], lambda query: index.compiler.checked(query)[0])
         index.tracker = Tracker.from_state(state["tracking"], trigger_days)
+        index.imports = ImportLog.from_state(state.get("imports"))
         return index

@@ -41,6 +41,7 @@ LAYOUT: dict[str, dict[str, str]] = {
     "views": {},
     "registry": {},  # saved segments, static lists, tierings
     "tracking": {},  # hot segment histories and kept trigger members
+    "imports": {},  # the SHA-256 of every imported file, with its day, kind and name
 }
 
 _PATTERNS: dict[str, list[tuple[tuple[str, ...], str]]] = {
