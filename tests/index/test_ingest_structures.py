@@ -58,6 +58,7 @@ def test_order_ids_are_a_dict_of_str(batches: list[list[str | None]], bits: int,
         if restart:
             interned = OrderIds.from_state(copy.deepcopy(interned.state()))
     assert interned.encode(list(oracle)).tolist() == list(oracle.values())
+    assert {interned.values[code]: code for code in oracle.values()} == oracle  # the text back by code
 
 
 def test_order_ids_report_values_that_are_not_strings() -> None:

@@ -280,8 +280,8 @@ def test_file_names_are_the_declared_layout(tmp_path: Path) -> None:
         "keys.msgpack",
         "lines.amount.npy", "lines.brand.npy", "lines.column.npy", "lines.day.npy", "lines.order.npy",
         "lines.quantity.npy",
-        "meta.msgpack", "order_pairs.keys.npy", "orders.checks.npy", "orders.table.keys.npy",
-        "orders.table.values.npy", "schema.toml",
+        "meta.msgpack", "order_pairs.keys.npy", "orders.checks.npy", "orders.ends.npy",
+        "orders.table.keys.npy", "orders.table.values.npy", "orders.texts.npy", "schema.toml",
     ]
     assert snapshot.read_manifest(info.path)["format"] == layout.FORMAT == 2
 

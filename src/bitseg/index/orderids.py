@@ -1,23 +1,23 @@
 """Order ids interned as dense codes without a Python string per id: 64-bit hashes in a numpy hash table.
 
-An order id only has to be told apart from the others (the line store keeps its code; nothing reads the text
-back), so the text is not kept. Each id is hashed twice, vectorised over the batch (numpy's fixed-width UCS-4
+An order id has to be told apart from the others (the line store keeps its code) and, rarely, shown (`why`
+lists a customer's lines): so the ids' text is kept as UTF-8 bytes in one numpy array, not as str objects. Each id is hashed twice, vectorised over the batch (numpy's fixed-width UCS-4
 view of the strings): the first hash is the table's key, the second is kept per code as a check. Two ids
 with one first hash (a collision) are caught by the check and resolved exactly: the later id gets its code
 from a small dict of collided ids, and every id with that first hash goes through the dict from then on.
-Only ids equal in both hashes (128 bits) could be confused. About 36 bytes per distinct id, against ~150 for
+Only ids equal in both hashes (128 bits) could be confused. About 50 bytes per distinct id, against ~150 for
 a dict of str, and the table is adopted as it is at start-up (no rehashing).
 
 >>> ids = OrderIds()
->>> ids.encode(["o1", None, "o2", "o1", ""]).tolist(), len(ids)
-([0, -1, 1, 0, -1], 2)
+>>> ids.encode(["o1", None, "o2", "o1", ""]).tolist(), len(ids), ids.values[1]
+([0, -1, 1, 0, -1], 2, 'o2')
 >>> OrderIds.from_state(ids.state()).encode(["o2", "o3"]).tolist()
 [1, 2]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from hashlib import blake2b
 from typing import Any
 
@@ -83,6 +83,30 @@ def _hashes(values: Sequence[str], lengths: np.ndarray | None = None,
     return out[0], out[1]
 
 
+def _grown(array: np.ndarray, used: int, needed: int) -> np.ndarray:
+    grown = np.empty(max(2 * len(array), needed, 1024), dtype=array.dtype)
+    grown[:used] = array[:used]
+    return grown
+
+
+class Texts:
+    """The ids by code of an OrderIds, as a read-only sequence."""
+
+    def __init__(self, ids: OrderIds) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return self.ids.size
+
+    def __getitem__(self, code: int) -> str:
+        if not 0 <= code < self.ids.size:
+            raise IndexError(f"no order id has code {code}")
+        return self.ids.text(code)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.ids.text(code) for code in range(self.ids.size))
+
+
 class OrderIds:
     """Codes for order ids: dense ints from 0, -1 for NULL (None, "" or absent); the Dictionary interface.
 
@@ -93,6 +117,8 @@ class OrderIds:
         self.table = HashTable()  # first hash → code
         self.checks = np.empty(1024, dtype=np.int64)  # second hash by code
         self.size = 0
+        self.texts = np.empty(1 << 14, dtype=np.uint8)  # the ids' UTF-8, one after another in code order
+        self.ends = np.empty(1024, dtype=np.int64)  # where each code's text ends in `texts`
         self.overflow: dict[str, int] = {}  # ids whose first hash another id had first
         self.collided: set[int] = set()  # those first hashes
         self.primary_bits = primary_bits
@@ -102,7 +128,16 @@ class OrderIds:
 
     @property
     def nbytes(self) -> int:
-        return self.table.nbytes + self.checks.nbytes
+        return self.table.nbytes + self.checks.nbytes + self.texts.nbytes + self.ends.nbytes
+
+    @property
+    def values(self) -> Texts:
+        """The ids by code, read one at a time (a customer's lines shown by `why`)."""
+        return Texts(self)
+
+    def text(self, code: int) -> str:
+        start = int(self.ends[code - 1]) if code else 0
+        return self.texts[start: int(self.ends[code])].tobytes().decode("utf-8", "surrogatepass")
 
     def _hash(self, values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         first, second = hashes(values)
@@ -110,14 +145,22 @@ class OrderIds:
             first = first & ((1 << self.primary_bits) - 1)
         return np.where(first == EMPTY, -2, first), second  # -1 marks an empty slot of the table
 
-    def _new(self, seconds: np.ndarray) -> np.ndarray:
-        if self.size + len(seconds) > len(self.checks):
-            grown = np.empty(max(2 * len(self.checks), self.size + len(seconds)), dtype=np.int64)
-            grown[: self.size] = self.checks[: self.size]
-            self.checks = grown
-        codes = np.arange(self.size, self.size + len(seconds), dtype=np.int64)
-        self.checks[self.size: self.size + len(seconds)] = seconds
-        self.size += len(seconds)
+    def _new(self, seconds: np.ndarray, texts: list[str]) -> np.ndarray:
+        n = len(seconds)
+        if self.size + n > len(self.checks):
+            self.checks = _grown(self.checks, self.size, self.size + n)
+            self.ends = _grown(self.ends, self.size, self.size + n)
+        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        used = int(self.ends[self.size - 1]) if self.size else 0
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+        added = int(lengths.sum())
+        if used + added > len(self.texts):
+            self.texts = _grown(self.texts, used, used + added)
+        self.texts[used: used + added] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        self.ends[self.size: self.size + n] = used + np.cumsum(lengths)
+        codes = np.arange(self.size, self.size + n, dtype=np.int64)
+        self.checks[self.size: self.size + n] = seconds
+        self.size += n
         return codes
 
     def _exact(self, value: str, first: int, second: int) -> int:
@@ -128,7 +171,7 @@ class OrderIds:
         held = int(self.table.get(np.array([first]))[0])
         if held >= 0 and int(self.checks[held]) == second:
             return held
-        code = int(self._new(np.array([second]))[0])
+        code = int(self._new(np.array([second]), [value])[0])
         if held < 0:
             self.table.insert(np.array([first]), np.array([code]))
         else:
@@ -151,7 +194,7 @@ class OrderIds:
         fresh = np.flatnonzero(~slow & (codes < 0))
         if ordered:  # codes in order of first appearance (an older snapshot's ids by code)
             fresh = fresh[np.argsort(at[fresh], kind="stable")]
-        codes[fresh] = self._new(second[at[fresh]])
+        codes[fresh] = self._new(second[at[fresh]], [values[i] for i in at[fresh].tolist()])
         self.table.insert(unique[fresh], codes[fresh])
         out = codes[inverse]
         for i in np.flatnonzero(slow[inverse]).tolist():
@@ -184,7 +227,9 @@ class OrderIds:
     def state(self) -> dict[str, Any]:
         """`table` (first hash → code), `checks` (second hash by code), `overflow` ([id, code] of collided ids)
         and `collided` (their first hashes). Live arrays: read them holding the index lock."""
+        used = int(self.ends[self.size - 1]) if self.size else 0
         return {"table": self.table.state(), "checks": self.checks[: self.size],
+                "texts": self.texts[:used], "ends": self.ends[: self.size],
                 "overflow": [[value, code] for value, code in self.overflow.items()],
                 "collided": sorted(self.collided), "primary_bits": self.primary_bits}
 
@@ -205,6 +250,8 @@ class OrderIds:
         ids.table = HashTable.from_state(state["table"])
         ids.checks = np.require(state["checks"], dtype=np.int64, requirements=["C", "W"])
         ids.size = len(ids.checks)
+        ids.texts = np.require(state["texts"], dtype=np.uint8, requirements=["C", "W"])
+        ids.ends = np.require(state["ends"], dtype=np.int64, requirements=["C", "W"])
         ids.overflow = {str(value): int(code) for value, code in state["overflow"]}
         ids.collided = {int(h) for h in state["collided"]}
         return ids

@@ -43,6 +43,8 @@ LAYOUT: dict[str, dict[str, str]] = {
         "table.keys": "orders.table.keys.npy",  # first hash of an order id, slot by slot (-1 empty) ...
         "table.values": "orders.table.values.npy",  # ... and its code
         "checks": "orders.checks.npy",  # the second hash of each code's id
+        "texts": "orders.texts.npy",  # the ids' UTF-8 bytes, in code order
+        "ends": "orders.ends.npy",  # where each code's bytes end
     },
     "views": {},
     "registry": {},  # saved segments, static lists, tierings
