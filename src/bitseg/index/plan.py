@@ -66,6 +66,10 @@ class PlanNode:
     def text(self) -> str:
         return to_text(self.source) if self.source is not None else ""
 
+    def cost(self) -> int:
+        """This node's own estimated work (not its children's), in work units: about one per value read."""
+        return 1
+
 
 @dataclass(frozen=True)
 class Existence(PlanNode):
@@ -105,6 +109,9 @@ class FieldRange(PlanNode):
 
     def access(self) -> str:
         return f"column compare over {self.columns:,} customers"
+
+    def cost(self) -> int:
+        return self.columns
 
 
 @dataclass(frozen=True)
@@ -201,6 +208,9 @@ class ViewWindow(PlanNode):
         return (f"time views: {what}, {_count(len(self.buckets), 'bucket')} ({spread}), "
                 f"{_days(self.low_day, self.high_day)}")
 
+    def cost(self) -> int:
+        return 1 + len(self.buckets) * len(self.codes)
+
 
 @dataclass(frozen=True)
 class DimCodes:
@@ -244,6 +254,10 @@ class LineScan(PlanNode):
 
     def access(self) -> str:
         return f"scan of {_count(self.lines, 'line')}, {_days(self.low_day, self.high_day)}"
+
+    def cost(self) -> int:
+        # a pass over the lines per filter and per measure (a measure counting orders or days sorts them)
+        return self.lines * (1 + len(self.filters) + 2 * len(self.measures))
 
 
 @dataclass(frozen=True)
@@ -293,6 +307,17 @@ class Plan:
             depth, node = stack.pop()
             yield depth, node
             stack.extend((depth + 1, child) for child in reversed(node.children()))
+
+    def cost(self) -> int:
+        """The estimated work of running the plan; a saved segment below counts as a cache hit (its own
+        evaluation, when it misses, is checked against the budget as it runs)."""
+        total, stack = 0, [self.root]
+        while stack:
+            node = stack.pop()
+            total += node.cost()
+            if not isinstance(node, CachedSegment):  # its subplan is made only when the cache misses
+                stack.extend(node.children())
+        return total
 
     def explain(self) -> str:
         """The plan as an indented tree: per node, its canonical text → its access path."""

@@ -34,9 +34,11 @@ from grpc_reflection.v1alpha import reflection
 
 from bitseg import Catalog
 from bitseg.errors import InvalidInputError
+from bitseg.index.budget import DEFAULT_MAX_COST, DEFAULT_MAX_SECONDS, spending
 from bitseg.persistence import Store
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.server.errors import status_of
+from bitseg.server.guard import Guards, keepalive_options
 from bitseg.server.logs import access_log
 from bitseg.server.service import SegmentService
 from bitseg.v1 import segments_pb2 as pb
@@ -58,7 +60,13 @@ class ServerConfig:
     tls_key: bytes | None = None
     max_message_bytes: int = 64 * 1024 * 1024   # both directions; a member chunk of 1M ids fits
     max_workers: int = 32                  # threads: every open stream holds one
-    max_concurrent_rpcs: int = 128         # past this, calls get RESOURCE_EXHAUSTED instead of queueing
+    max_concurrent_rpcs: int | None = None  # past this, RESOURCE_EXHAUSTED instead of a queue; None: max_workers
+    max_streams: int | None = None         # streams open at once; None: max_workers - 8 (threads kept for the rest)
+    stall_seconds: float = 30.0            # a stream whose peer neither reads nor sends this long is ended
+    max_call_seconds: float = DEFAULT_MAX_SECONDS  # caps every call's deadline (the client's, if shorter)
+    max_query_cost: int | None = DEFAULT_MAX_COST  # estimated work units a query may cost (None: no ceiling)
+    keepalive_seconds: float = 60.0        # pings on idle connections find dead peers
+    idle_seconds: float = 30 * 60.0        # a connection with no call for this long is closed
     limits: Limits = DEFAULT_LIMITS        # for the catalog the server creates
     data_dir: str = "./bitseg-data"        # the Store's folder: write-ahead log and snapshots (SPEC §6)
     daily_at: dt.time = dt.time(2)         # the daily snapshot, local time of each index
@@ -70,12 +78,21 @@ class ServerConfig:
             ("grpc.max_receive_message_length", self.max_message_bytes),
             ("grpc.max_send_message_length", self.max_message_bytes),
             ("grpc.so_reuseport", 0),   # a second server on the same port must fail, not share it
+            *keepalive_options(self.keepalive_seconds, self.idle_seconds),
         ]
+
+    @property
+    def concurrent_rpcs(self) -> int:
+        return self.max_concurrent_rpcs or self.max_workers
+
+    @property
+    def streams(self) -> int:
+        return self.max_streams or max(1, self.max_workers - 8)
 
 
 # ── handlers: decode, call, map errors, log timing ──────────────────────────────────────────────────
 
-def _method_handlers(servicer: SegmentService) -> dict[str, grpc.RpcMethodHandler]:
+def _method_handlers(servicer: SegmentService, guards: Guards) -> dict[str, grpc.RpcMethodHandler]:
     """A handler per RPC of the service descriptor.
 
     Requests arrive as bytes and are decoded here, so a malformed or too deeply nested message is
@@ -94,7 +111,7 @@ def _method_handlers(servicer: SegmentService) -> dict[str, grpc.RpcMethodHandle
         }[(method.client_streaming, method.server_streaming)]
         wrap = _wrap_stream if method.server_streaming else _wrap_unary
         handlers[method.name] = factory(
-            wrap(method.name, behaviour, request_type, method.client_streaming),
+            wrap(method.name, behaviour, request_type, method.client_streaming, guards),
             request_deserializer=None, response_serializer=response_type.SerializeToString)
     return handlers
 
@@ -108,43 +125,81 @@ def _decode(request_type: Any, raw: bytes) -> Any:
                                 ) from None
 
 
-def _requests(request_type: Any, raw: Any, client_streaming: bool) -> Any:
+def _requests(request_type: Any, raw: Any, client_streaming: bool, context: grpc.ServicerContext,
+              guards: Guards) -> Any:
     if client_streaming:
-        return (_decode(request_type, item) for item in raw)
+        return (_decode(request_type, item) for item in guards.watchdog.requests(iter(raw), context))
     return _decode(request_type, raw)
 
 
-def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_streaming: bool) -> Callable:
+def _status(err: Exception, context: grpc.ServicerContext) -> tuple[grpc.StatusCode, str | None]:
+    """The status of `err`, and the message to abort with (None: the peer is gone, there is no one to answer)."""
+    if isinstance(err, grpc.RpcError) and not context.is_active():
+        # the client dropped an import stream (or the watchdog ended it): not an internal error, no traceback
+        return grpc.StatusCode.CANCELLED, None
+    return status_of(err)
+
+
+def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
+                guards: Guards) -> Callable:
     def handle(raw: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         request = None
+        taken = False
         try:
-            request = _requests(request_type, raw, client_streaming)
-            return behaviour(request, context)
+            if client_streaming:
+                guards.slots.take(name)
+                taken = True
+            with spending(guards.budget(context)):
+                request = _requests(request_type, raw, client_streaming, context, guards)
+                return behaviour(request, context)
         except Exception as err:  # noqa: BLE001 - every error becomes a status; unexpected ones are logged
-            code, message = status_of(err)
-            context.abort(code, message)
+            code, message = _status(err, context)
+            if message is not None:
+                context.abort(code, message)
         finally:
+            if taken:
+                guards.slots.give()
             _log_call(name, context, code, started, request)
     return handle
 
 
-def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_streaming: bool) -> Callable:
+def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
+                 guards: Guards) -> Callable:
     def handle(raw: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         request = None
         sent = 0
+        key = guards.watchdog.key()
         try:
-            request = _requests(request_type, raw, client_streaming)
-            for response in behaviour(request, context):
-                yield response
-                sent += 1
+            guards.slots.take(name)
         except Exception as err:  # noqa: BLE001
             code, message = status_of(err)
+            _log_call(name, context, code, started, None)
             context.abort(code, message)
+        try:
+            budget = guards.budget(context)
+            with spending(budget):
+                request = _requests(request_type, raw, client_streaming, context, guards)
+                responses = behaviour(request, context)
+            while True:
+                with spending(budget):  # the budget covers making each message (the evaluation comes first)
+                    response = next(responses, None)
+                if response is None:
+                    break
+                guards.watchdog.waiting(key, context, "the client to read the next message")
+                yield response
+                guards.watchdog.done(key)
+                sent += 1
+        except Exception as err:  # noqa: BLE001
+            code, message = _status(err, context)
+            if message is not None:
+                context.abort(code, message)
         finally:
+            guards.watchdog.done(key)
+            guards.slots.give()
             if code is grpc.StatusCode.OK and not context.is_active():
                 code = grpc.StatusCode.CANCELLED  # the client went away or the deadline passed mid-stream
             _log_call(name, context, code, started, request, messages=sent)
@@ -204,8 +259,9 @@ class Server:
     """A running server: its port, its indexes, and a graceful stop."""
 
     def __init__(self, grpc_server: grpc.Server, port: int, health_servicer: health.HealthServicer,
-                 catalog: Catalog | Store, config: ServerConfig) -> None:
+                 catalog: Catalog | Store, config: ServerConfig, guards: Guards) -> None:
         self.grpc_server = grpc_server
+        self.guards = guards
         self.port = port
         self.health = health_servicer
         self.catalog = catalog
@@ -239,6 +295,7 @@ class Server:
         """Refuse new calls, let running ones finish for up to `grace` seconds, then cancel the rest."""
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(grace).wait()
+        self.guards.watchdog.stop()
         self._stopping.set()
         if self._timer is not None:
             self._timer.join()  # a daily snapshot under way finishes first
@@ -283,8 +340,9 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     interceptors = [BearerAuth(config.token)] if config.token else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
                          interceptors=interceptors, options=config.options,
-                         maximum_concurrent_rpcs=config.max_concurrent_rpcs)
-    handlers = _method_handlers(servicer)
+                         maximum_concurrent_rpcs=config.concurrent_rpcs)
+    guards = Guards(config.max_call_seconds, config.max_query_cost, config.streams, config.stall_seconds)
+    handlers = _method_handlers(servicer, guards)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
     server.add_registered_method_handlers(SERVICE, handlers)
 
@@ -304,7 +362,7 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
         port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"cannot listen on {address}")
-    return Server(server, port, health_servicer, catalog, config)
+    return Server(server, port, health_servicer, catalog, config, guards)
 
 
 def start(config: ServerConfig, catalog: Catalog | Store | None = None) -> Server:

@@ -8,6 +8,8 @@ import grpc
 
 from bitseg.errors import (
     AlreadyExistsError,
+    CancelledError,
+    DeadlineExceededError,
     InvalidInputError,
     NotFoundError,
     PersistenceError,
@@ -18,7 +20,7 @@ from bitseg.errors import (
 log = logging.getLogger("bitseg.server")
 
 
-class DeadlineExceeded(Exception):
+class DeadlineExceeded(DeadlineExceededError):
     """The call's deadline passed before its work could start."""
 
 
@@ -29,7 +31,8 @@ STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (InvalidInputError, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
-    (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (CancelledError, grpc.StatusCode.CANCELLED),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
     # The disk failed us, not the caller: INTERNAL with the message (it names the file), logged below.
     (PersistenceError, grpc.StatusCode.INTERNAL),
