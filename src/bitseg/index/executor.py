@@ -14,9 +14,8 @@ from collections.abc import Callable
 import numpy as np
 from pyroaring import BitMap
 
-from bitseg.index import budget
+from bitseg.index import budget, planner
 from bitseg.index import plan as p
-from bitseg.index import planner
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField, compare
 from bitseg.index.lines import DAY_OFFSET
