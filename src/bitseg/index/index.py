@@ -16,6 +16,7 @@ from pyroaring import BitMap
 
 from bitseg.days import day_number, optional_day
 from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.index import planner
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.builtins import Builtins
@@ -23,6 +24,7 @@ from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, make_field
 from bitseg.index.journal import Journal, locked
 from bitseg.index.lines import Dictionary, LineStore
+from bitseg.index.probe import Probe
 from bitseg.index.segments import Registry, Segment, Tiering
 from bitseg.index.stats import Stats
 from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
@@ -130,6 +132,10 @@ class Index(Writes):
             found = self._cache[(name, as_of)] = compute()
         return found
 
+    def cached_bitmap(self, name: str, as_of: dt.date) -> BitMap | None:
+        """The cached members of a saved segment on `as_of`, if this version has them."""
+        return self._cache.get((name, as_of)) if self._cache_version == self.version else None
+
     def today(self) -> dt.date:
         return dt.datetime.now(self.schema.zone).date()
 
@@ -143,9 +149,13 @@ class Index(Writes):
         result = evaluate(tree, self, self.as_of(as_of), text)
         return result & self.existence  # a fresh bitmap, never a stored one
 
-    def _segment_members(self, name: str, day: dt.date) -> BitMap:
-        return self.cached_segment(name, day, lambda: evaluate(InSegment(name), self, day,
-                                                               self.segments[name].query))
+    def _in_segment(self, probe: Probe, name: str, day: dt.date) -> bool:
+        """Whether the probe's customer is in a saved segment: from the cache, else decided for that customer
+        alone (a write empties the cache; re-evaluating every segment per call would cost seconds)."""
+        cached = self.cached_bitmap(name, day)
+        if cached is not None:
+            return probe.column in cached
+        return probe.contains(planner.plan(InSegment(name), self, day, self.segments[name].query).root)
 
     @locked
     def evaluate(self, query: str | Node, as_of: dt.date | str | None = None) -> BitMap:
@@ -211,16 +221,16 @@ class Index(Writes):
         column = self.translator.column(customer_id)
         if column is None:
             return [False] * len(segments)
-        day = self.as_of(as_of)
-        return [column in self._segment_members(name, day) for name in segments]
+        day, probe = self.as_of(as_of), Probe(self, column)
+        return [self._in_segment(probe, name, day) for name in segments]
 
     @locked
     def customer_segments(self, customer_id: str, as_of: dt.date | str | None = None) -> list[str]:
         column = self.translator.column(customer_id)
         if column is None:
             raise NotFoundError(f"unknown customer {customer_id!r}")
-        day = self.as_of(as_of)
-        return [name for name in sorted(self.segments) if column in self._segment_members(name, day)]
+        day, probe = self.as_of(as_of), Probe(self, column)
+        return [name for name in sorted(self.segments) if self._in_segment(probe, name, day)]
 
     @locked
     def get_list(self, name: str) -> list[str]:
