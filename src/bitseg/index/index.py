@@ -28,7 +28,7 @@ from bitseg.index.probe import Probe
 from bitseg.index.segments import Registry, Segment, Tiering
 from bitseg.index.stats import Stats
 from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
-from bitseg.index.translate import Translator
+from bitseg.index.translate import Translator, column_of_cursor, cursor_of
 from bitseg.index.views import TimeViews
 from bitseg.index.writes import Writes
 from bitseg.query.compiler import Compiler
@@ -188,21 +188,31 @@ class Index(Writes):
 
     def iter_member_chunks(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
                            limit: int | None = None, chunk_size: int = 10_000) -> Iterator[list[str]]:
+        return (keys for keys, _ in self.member_pages(query, as_of, after, limit, chunk_size))
+
+    def member_pages(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
+                     limit: int | None = None, chunk_size: int = 10_000,
+                     cursor: str | None = None) -> Iterator[tuple[list[str], str]]:
+        """(ids, cursor) per chunk, in column order: the cursor resumes exactly after the chunk's last id.
+
+        `cursor` (from an earlier chunk) wins over `after`; both are resolved now, before the first chunk.
+        """
         if chunk_size < 1:
             raise InvalidInputError(f"chunk_size must be positive, not {chunk_size}")
         if limit is not None and limit < 0:
             raise InvalidInputError(f"limit must not be negative, not {limit}")
+        start = column_of_cursor(cursor) if cursor else None
         with self.lock:
+            if start is None and after:
+                start = self.translator.resume_column(after)
             columns = bitmap_columns(self._evaluate(query, as_of))
-            if after:
-                column = self.translator.column(after)
-                if column is None:
-                    raise NotFoundError(f"unknown customer {after!r} given as the resume point (after)")
-                columns = columns[np.searchsorted(columns, np.uint32(column), side="right"):]
+            if start is not None:
+                columns = columns[np.searchsorted(columns, np.uint32(start), side="right"):]
             if limit:
                 columns = columns[:limit]
             keys = self.translator.to_keys(columns)
-        return (keys[i: i + chunk_size].tolist() for i in range(0, len(keys), chunk_size))
+        return ((keys[i: i + chunk_size].tolist(), cursor_of(int(columns[min(i + chunk_size, len(keys)) - 1])))
+                for i in range(0, len(keys), chunk_size))
 
     # ── saved segments, lists and tierings ──
     @locked
