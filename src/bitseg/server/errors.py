@@ -12,6 +12,7 @@ from bitseg.errors import (
     DeadlineExceededError,
     InvalidInputError,
     NotFoundError,
+    OverloadedError,
     PersistenceError,
     QueryError,
     SchemaError,
@@ -33,6 +34,7 @@ STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
     (CancelledError, grpc.StatusCode.CANCELLED),
+    (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
     # The disk failed us, not the caller: INTERNAL with the message (it names the file), logged below.
     (PersistenceError, grpc.StatusCode.INTERNAL),
