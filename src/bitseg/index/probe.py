@@ -117,7 +117,7 @@ def _holds(values: np.ndarray, op: str, threshold: object) -> bool:
     return matched is not None and bool(matched[0])
 
 
-_PROBES: dict[type, Callable[[Probe, p.PlanNode], bool]] = {  # type: ignore[dict-item]
+_PROBES: dict[type, Callable[..., bool]] = {
     p.Complement: Probe._complement, p.Union: Probe._union, p.Intersect: Probe._intersect,
     p.Subtract: Probe._subtract, p.FieldRange: Probe._field_range, p.Anniversary: Probe._anniversary,
     p.CachedSegment: Probe._cached_segment, p.LineScan: Probe._line_scan,

@@ -176,9 +176,9 @@ def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_strea
         try:
             guards.slots.take(name)
         except Exception as err:  # noqa: BLE001
-            code, message = status_of(err)
+            code, refusal = status_of(err)
             _log_call(name, context, code, started, None)
-            context.abort(code, message)
+            context.abort(code, refusal)
         try:
             budget = guards.budget(context)
             with spending(budget):
