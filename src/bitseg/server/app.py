@@ -185,10 +185,12 @@ def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_strea
                 request = _requests(request_type, raw, client_streaming, context, guards)
                 responses = behaviour(request, context)
             while True:
-                with spending(budget):  # the budget covers making each message (the evaluation comes first)
+                with spending(budget):  # the deadline covers the first message (the evaluation comes first)
                     response = next(responses, None)
                 if response is None:
                     break
+                if not sent:  # a live stream (WatchChanges) may then run for as long as its caller listens
+                    budget = guards.budget(context, open_ended=True)
                 guards.watchdog.waiting(key, context, "the client to read the next message")
                 yield response
                 guards.watchdog.done(key)

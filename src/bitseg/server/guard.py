@@ -132,5 +132,6 @@ class Guards:
         self.slots = StreamSlots(max_streams)
         self.watchdog = Watchdog(stall_seconds)
 
-    def budget(self, context: grpc.ServicerContext) -> Budget:
-        return call_budget(context, self.max_call_seconds, self.max_query_cost)
+    def budget(self, context: grpc.ServicerContext, open_ended: bool = False) -> Budget:
+        """The call's budget; `open_ended`: no server cap on its time (the client's deadline still holds)."""
+        return call_budget(context, float("inf") if open_ended else self.max_call_seconds, self.max_query_cost)
