@@ -22,7 +22,7 @@ bitseg.errors.CancelledError: the call was cancelled by its caller; its work was
 >>> try:
 ...     Budget(max_cost=10).check_cost(11, "the query")
 ... except LimitError as err:
-...     print(str(err)[:67])
+...     print(str(err)[:71])
 the query would cost about 11 work units, past the limit max_query_cost
 """
 
