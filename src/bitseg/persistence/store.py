@@ -262,6 +262,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close(snapshot=exc[0] is None)
 
+    @property
+    def writable(self) -> bool:
+        """Whether changes are accepted now (False after a log write failed, or when not open)."""
+        return self._state == "open"
+
     def _check_writable(self) -> None:
         if self._state == "failed":
             raise PersistenceError("an earlier change could not be written to the log; changes are refused until "

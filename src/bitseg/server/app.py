@@ -18,36 +18,37 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import ipaddress
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bitseg import Catalog
-from bitseg.errors import InvalidInputError
-from bitseg.index.budget import DEFAULT_MAX_COST, DEFAULT_MAX_SECONDS, spending
+from bitseg.index.budget import DEFAULT_MAX_COST, DEFAULT_MAX_SECONDS
 from bitseg.persistence import Store
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
-from bitseg.server.errors import status_of
 from bitseg.server.guard import Guards, keepalive_options
+from bitseg.server.handlers import method_handlers
 from bitseg.server.logs import access_log
+from bitseg.server.metrics import Metrics
+from bitseg.server.monitor import Monitor
 from bitseg.server.service import SegmentService
-from bitseg.v1 import segments_pb2 as pb
 
 __all__ = ["Server", "ServerConfig", "build", "open_store", "serve", "start"]
 
 SERVICE = "bitseg.v1.SegmentService"
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 TIMER_SECONDS = 30.0   # how often the timer thread asks the Store whether the daily snapshot is due
+HEALTH_SECONDS = 1.0   # how often health is re-read (it is also re-read after every call)
 log = logging.getLogger("bitseg.server")
 
 
@@ -71,6 +72,7 @@ class ServerConfig:
     data_dir: str = "./bitseg-data"        # the Store's folder: write-ahead log and snapshots (SPEC §6)
     daily_at: dt.time = dt.time(2)         # the daily snapshot, local time of each index
     keep: int = 7                          # snapshots kept on disk
+    metrics_port: int | None = None        # Prometheus /metrics on this port (0: any free one), on `host`
 
     @property
     def options(self) -> list[tuple[str, int]]:
@@ -88,134 +90,6 @@ class ServerConfig:
     @property
     def streams(self) -> int:
         return self.max_streams or max(1, self.max_workers - 8)
-
-
-# ── handlers: decode, call, map errors, log timing ──────────────────────────────────────────────────
-
-def _method_handlers(servicer: SegmentService, guards: Guards) -> dict[str, grpc.RpcMethodHandler]:
-    """A handler per RPC of the service descriptor.
-
-    Requests arrive as bytes and are decoded here, so a malformed or too deeply nested message is
-    INVALID_ARGUMENT (grpc's own decoding would answer INTERNAL).
-    """
-    handlers = {}
-    for method in pb.DESCRIPTOR.services_by_name["SegmentService"].methods:
-        request_type = getattr(pb, method.input_type.name)
-        response_type = getattr(pb, method.output_type.name)
-        behaviour = getattr(servicer, method.name)
-        factory = {
-            (False, False): grpc.unary_unary_rpc_method_handler,
-            (False, True): grpc.unary_stream_rpc_method_handler,
-            (True, False): grpc.stream_unary_rpc_method_handler,
-            (True, True): grpc.stream_stream_rpc_method_handler,
-        }[(method.client_streaming, method.server_streaming)]
-        wrap = _wrap_stream if method.server_streaming else _wrap_unary
-        handlers[method.name] = factory(
-            wrap(method.name, behaviour, request_type, method.client_streaming, guards),
-            request_deserializer=None, response_serializer=response_type.SerializeToString)
-    return handlers
-
-
-def _decode(request_type: Any, raw: bytes) -> Any:
-    try:
-        return request_type.FromString(raw)
-    except DecodeError:
-        raise InvalidInputError(f"the {request_type.__name__} message could not be decoded: it is malformed or "
-                                "nested too deeply (protobuf allows 100 levels, about 49 of a structured query)"
-                                ) from None
-
-
-def _requests(request_type: Any, raw: Any, client_streaming: bool, context: grpc.ServicerContext,
-              guards: Guards) -> Any:
-    if client_streaming:
-        return (_decode(request_type, item) for item in guards.watchdog.requests(iter(raw), context))
-    return _decode(request_type, raw)
-
-
-def _status(err: Exception, context: grpc.ServicerContext) -> tuple[grpc.StatusCode, str | None]:
-    """The status of `err`, and the message to abort with (None: the peer is gone, there is no one to answer)."""
-    if isinstance(err, grpc.RpcError) and not context.is_active():
-        # the client dropped an import stream (or the watchdog ended it): not an internal error, no traceback
-        return grpc.StatusCode.CANCELLED, None
-    return status_of(err)
-
-
-def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
-                guards: Guards) -> Callable:
-    def handle(raw: Any, context: grpc.ServicerContext) -> Any:
-        started = time.perf_counter()
-        code = grpc.StatusCode.OK
-        request = None
-        taken = False
-        try:
-            if client_streaming:
-                guards.slots.take(name)
-                taken = True
-            with spending(guards.budget(context)):
-                request = _requests(request_type, raw, client_streaming, context, guards)
-                return behaviour(request, context)
-        except Exception as err:  # noqa: BLE001 - every error becomes a status; unexpected ones are logged
-            code, message = _status(err, context)
-            if message is not None:
-                context.abort(code, message)
-        finally:
-            if taken:
-                guards.slots.give()
-            _log_call(name, context, code, started, request)
-    return handle
-
-
-def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
-                 guards: Guards) -> Callable:
-    def handle(raw: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        started = time.perf_counter()
-        code = grpc.StatusCode.OK
-        request = None
-        sent = 0
-        key = guards.watchdog.key()
-        try:
-            guards.slots.take(name)
-        except Exception as err:  # noqa: BLE001
-            code, refusal = status_of(err)
-            _log_call(name, context, code, started, None)
-            context.abort(code, refusal)
-        try:
-            budget = guards.budget(context)
-            with spending(budget):
-                request = _requests(request_type, raw, client_streaming, context, guards)
-                responses = behaviour(request, context)
-            while True:
-                with spending(budget):  # the deadline covers the first message (the evaluation comes first)
-                    response = next(responses, None)
-                if response is None:
-                    break
-                if not sent:  # a live stream (WatchChanges) may then run for as long as its caller listens
-                    budget = guards.budget(context, open_ended=True)
-                guards.watchdog.waiting(key, context, "the client to read the next message")
-                yield response
-                guards.watchdog.done(key)
-                sent += 1
-        except Exception as err:  # noqa: BLE001
-            code, message = _status(err, context)
-            if message is not None:
-                context.abort(code, message)
-        finally:
-            guards.watchdog.done(key)
-            guards.slots.give()
-            if code is grpc.StatusCode.OK and not context.is_active():
-                code = grpc.StatusCode.CANCELLED  # the client went away or the deadline passed mid-stream
-            _log_call(name, context, code, started, request, messages=sent)
-    return handle
-
-
-def _log_call(name: str, context: grpc.ServicerContext, code: grpc.StatusCode, started: float,
-              request: Any, **extra: Any) -> None:
-    if access_log.enabled:
-        index = getattr(request, "index", None)
-        if isinstance(index, str) and index:
-            extra["index"] = index
-        access_log.record(method=name, code=code.name, ms=round((time.perf_counter() - started) * 1000, 3),
-                          peer=context.peer(), **extra)
 
 
 # ── auth ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -261,33 +135,49 @@ class Server:
     """A running server: its port, its indexes, and a graceful stop."""
 
     def __init__(self, grpc_server: grpc.Server, port: int, health_servicer: health.HealthServicer,
-                 catalog: Catalog | Store, config: ServerConfig, guards: Guards) -> None:
+                 catalog: Catalog | Store, config: ServerConfig, monitor: Monitor, guards: Guards) -> None:
         self.grpc_server = grpc_server
         self.guards = guards
         self.port = port
         self.health = health_servicer
         self.catalog = catalog
         self.config = config
+        self.monitor = monitor
+        self.metrics_port: int | None = None
         self._stopping = threading.Event()
-        self._timer: threading.Thread | None = None
         self._store_open = isinstance(catalog, Store)
-        if isinstance(catalog, Store):
-            self._timer = threading.Thread(target=self._run_due, name="daily-snapshot", daemon=True)
-            self._timer.start()
+        self._timer = threading.Thread(target=self._watch, name="daily-snapshot", daemon=True)
+        self._timer.start()
 
     @property
     def store(self) -> Store | None:
         """The Store behind the server, or None when it runs on an in-memory Catalog."""
         return self.catalog if isinstance(self.catalog, Store) else None
 
-    def _run_due(self) -> None:
+    def _watch(self) -> None:
+        """Re-read health every HEALTH_SECONDS; run the daily snapshot when due (asked every TIMER_SECONDS)."""
+        store = self.store
+        asked = time.monotonic()
+        while not self._stopping.wait(HEALTH_SECONDS):
+            if store is not None and time.monotonic() - asked >= TIMER_SECONDS:
+                asked = time.monotonic()
+                self.run_due()
+            self.monitor.refresh_health()
+
+    def run_due(self, now: dt.datetime | None = None) -> None:
+        """The daily snapshot when it is due; its outcome goes to `info`, metrics and health."""
         store = self.store
         assert store is not None
-        while not self._stopping.wait(TIMER_SECONDS):
-            try:
-                store.run_due()
-            except Exception:
-                log.exception("daily snapshot failed")
+        started = time.perf_counter()
+        try:
+            info = store.run_due(now)
+        except Exception as err:
+            log.exception("daily snapshot failed")
+            self.monitor.snapshot_done(time.perf_counter() - started, err)
+        else:
+            if info is not None:
+                self.monitor.snapshot_done(time.perf_counter() - started, None, info)
+        self.monitor.refresh_health()
 
     @property
     def address(self) -> str:
@@ -299,9 +189,10 @@ class Server:
         self.grpc_server.stop(grace).wait()
         self.guards.watchdog.stop()
         self._stopping.set()
-        if self._timer is not None:
+        if self._timer.is_alive():
             self._timer.join()  # a daily snapshot under way finishes first
-            self._timer = None
+        if self.monitor.metrics is not None:
+            self.monitor.metrics.stop()
         store, self._store_open = (self.store if self._store_open else None), False
         if store is not None:
             try:
@@ -339,19 +230,22 @@ def build(config: ServerConfig, catalog: Catalog | Store | None = None) -> Serve
 def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     servicer = (SegmentService(catalog.catalog, store=catalog) if isinstance(catalog, Store)
                 else SegmentService(catalog))
+    metrics = Metrics() if config.metrics_port is not None else None
+    monitor = Monitor(servicer.catalog, servicer.store, metrics)
+    servicer.server_info = monitor.info
     interceptors = [BearerAuth(config.token)] if config.token else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
                          interceptors=interceptors, options=config.options,
                          maximum_concurrent_rpcs=config.concurrent_rpcs)
     guards = Guards(config.max_call_seconds, config.max_query_cost, config.streams, config.stall_seconds)
-    handlers = _method_handlers(servicer, guards)
+    handlers = method_handlers(servicer, monitor, guards)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
     server.add_registered_method_handlers(SERVICE, handlers)
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    monitor.health = health_servicer
+    monitor.refresh_health()
     reflection.enable_server_reflection((SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
     address = f"{config.host}:{config.port}"
@@ -364,17 +258,38 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
         port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"cannot listen on {address}")
-    return Server(server, port, health_servicer, catalog, config, guards)
+    return Server(server, port, health_servicer, catalog, config, monitor, guards)
 
 
 def start(config: ServerConfig, catalog: Catalog | Store | None = None) -> Server:
     server = build(config, catalog)
     server.grpc_server.start()
+    metrics = server.monitor.metrics
+    if metrics is not None and config.metrics_port is not None:
+        server.metrics_port = metrics.serve(config.metrics_port, config.host)
+        log.info("metrics", extra={"url": f"http://{config.host}:{server.metrics_port}/metrics"})
+    if config.token and not config.tls_cert and not _loopback(config.host):
+        log.warning("a token is sent in clear text: without TLS anyone on the network can read it",
+                    extra={"host": config.host})
     store = server.store
     log.info("listening", extra={"address": server.address, "tls": bool(config.tls_cert),
                                  "auth": bool(config.token),
                                  "data_dir": str(store.data_dir) if store is not None else None})
     return server
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` only listens on this machine.
+
+    >>> _loopback("127.0.0.1"), _loopback("localhost"), _loopback("0.0.0.0"), _loopback("[::1]")
+    (True, True, False, True)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(config: ServerConfig, catalog: Catalog | Store | None = None, grace: float = 10.0,

@@ -22,7 +22,7 @@ from bitseg.persistence import SnapshotInfo, Store
 from bitseg.query.expressions import InSegment, Node
 from bitseg.server.batches import Columns, Rows, read_batch
 from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
-from bitseg.server.errors import DeadlineExceeded, status_of
+from bitseg.server.errors import DeadlineExceeded, query_detail, status_of
 from bitseg.server.insight import InsightRpcs
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
@@ -45,6 +45,7 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
     def __init__(self, catalog: Catalog, store: Store | None = None) -> None:
         self.catalog = catalog
         self.store = store  # for snapshots only
+        self.server_info: Callable[[], pb.GetServerInfoResponse] | None = None  # set by server.app
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -347,6 +348,12 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
         infos = self._store(context).list_snapshots()
         return pb.ListSnapshotsResponse(snapshots=[self._snapshot(i) for i in infos if i.problem is None])
 
+    def GetServerInfo(self, request: pb.GetServerInfoRequest,
+                      context: grpc.ServicerContext) -> pb.GetServerInfoResponse:
+        if self.server_info is None:
+            raise NotImplementedError("this servicer runs outside a bitseg server")
+        return self.server_info()
+
 
 def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> None:
     """One core call for one part of a batch; bad rows are set aside with their number, the others go in."""
@@ -359,7 +366,7 @@ def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tupl
 def _count_result(count: int | Exception) -> pb.CountResult:
     if isinstance(count, Exception):
         code, message = status_of(count)
-        return pb.CountResult(error=message, code=code.name)
+        return pb.CountResult(error=message, code=code.name, query_error=query_detail(count))
     return pb.CountResult(count=count)
 
 
