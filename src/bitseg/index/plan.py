@@ -122,6 +122,24 @@ class FieldRange(PlanNode):
 
 
 @dataclass(frozen=True)
+class BuiltinAsOf(PlanNode):
+    """A predicate on a built-in field on a day before the last line day: computed from the lines up to `day`.
+
+    op is a comparison, 'in', 'between', 'present' (IS NOT NULL) or 'anniversary' (values: month * 32 + day);
+    values are in stored units. `lines` is how many lines are read.
+    """
+
+    field: str
+    op: str
+    values: tuple[int | Decimal, ...]
+    day: int
+    lines: int
+
+    def access(self) -> str:
+        return f"{self.field} as of {days.day_date(self.day)}, from the {_count(self.lines, 'line')} up to it"
+
+
+@dataclass(frozen=True)
 class Present(PlanNode):
     """Customers whose field is not NULL."""
 
@@ -280,6 +298,26 @@ class LineScan(PlanNode):
 
 
 @dataclass(frozen=True)
+class LineBitmaps(PlanNode):
+    """The lines of `slices` whose dimensions pass every filter, found by ANDing per-value line bitmaps
+    (`postings.py`); then the measures per customer over those lines only (if any). `estimate` is the fewest
+    lines one filter lets through in the window: at most that many are read."""
+
+    low_day: int | None
+    high_day: int | None
+    slices: tuple[tuple[int, int], ...]
+    filters: tuple[DimCodes, ...]
+    measures: tuple[MeasureTest, ...]
+    estimate: int
+
+    def access(self) -> str:
+        what = " ∩ ".join(f"{f.dim} {_count(len(f.codes), 'value')}" for f in self.filters)
+        window = sum(end - start for start, end in self.slices)
+        return (f"line bitmaps: {what} ∩ {_days(self.low_day, self.high_day)}, "
+                f"at most {self.estimate:,} of {_count(window, 'line')}")
+
+
+@dataclass(frozen=True)
 class CachedSegment(PlanNode):
     """The members of a saved segment on `as_of`, from the segment cache or by running `subplan`.
 
@@ -328,8 +366,7 @@ class Plan:
             stack.extend((depth + 1, child) for child in reversed(node.children()))
 
     def cost(self) -> int:
-        """The estimated work of running the plan; a saved segment below counts as a cache hit (its own
-        evaluation, when it misses, is checked against the budget as it runs)."""
+        """The estimated work of the plan; a saved segment counts as a cache hit (a miss runs under the budget)."""
         total, stack = 0, [self.root]
         while stack:
             node = stack.pop()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from bitseg import days
-from bitseg.index import budget
+from bitseg.index import asof, budget
 from bitseg.index import plan as p
 from bitseg.index.executor import _lookup, _measure, run
 from bitseg.index.fields import OPERATORS, NumberField, compare
@@ -107,7 +107,7 @@ class Probe:
             return bool(purchase.any())
         for measure in node.measures:
             values = _measure(measure.measure, lines, mask, purchase, 1)
-            if not _holds(values, measure.op, measure.threshold):
+            if not asof.compare(values, measure.op, measure.threshold)[0]:  # the executor's compare
                 return False
         return True
 
@@ -120,5 +120,5 @@ def _holds(values: np.ndarray, op: str, threshold: object) -> bool:
 _PROBES: dict[type, Callable[..., bool]] = {
     p.Complement: Probe._complement, p.Union: Probe._union, p.Intersect: Probe._intersect,
     p.Subtract: Probe._subtract, p.FieldRange: Probe._field_range, p.Anniversary: Probe._anniversary,
-    p.CachedSegment: Probe._cached_segment, p.LineScan: Probe._line_scan,
+    p.CachedSegment: Probe._cached_segment, p.LineScan: Probe._line_scan, p.LineBitmaps: Probe._line_scan,
 }

@@ -17,6 +17,7 @@ from bitseg.index import apply, ingest
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field
+from bitseg.index.imports import ImportLog, check_digest
 from bitseg.index.journal import Writable, write
 from bitseg.index.lines import LineStore
 from bitseg.index.segments import Registry, Segment, Tiering
@@ -42,6 +43,7 @@ class Writes(Writable):
     views: TimeViews
     registry: Registry
     tracker: Tracker
+    imports: ImportLog
     compiler: Compiler
 
     def _applied(self, count: int) -> int:
@@ -80,6 +82,16 @@ class Writes(Writable):
         """Add purchase lines given as columns (the fast path: numpy arrays); returns the lines added."""
         self.logged(columns=dict(columns), first_row=first_row)
         return self._applied(apply.purchases(self, columns, rejects, first_row))
+
+    @write
+    def remember_import(self, sha256: str, kind: str, name: str, day: str) -> None:
+        """Note that a file with this content went in (`kind` profiles or purchases, on `day`, index time)."""
+        sha256 = check_digest(sha256)
+        if self.imports.find(sha256) is not None:
+            return  # a forced re-import: the first day is the one to name
+        self.logged(sha256=sha256, kind=kind, name=name, day=day)
+        self.imports.remember(sha256, kind, name, day)
+        self.changed()
 
     @write
     def delete_customers(self, ids: Iterable[str]) -> int:
