@@ -251,13 +251,13 @@ class Client(InsightCalls):
         """The members' external ids in column order, streamed; a dropped stream resumes after the last id.
 
         Up to `retries` times (see Client) a stream that fails with UNAVAILABLE or INTERNAL after ids came is
-        asked again with `after` = the last id received, so each member comes exactly once, in order.
+        asked again from the cursor of the last chunk received, so each member comes exactly once, in order.
         """
         selection = _selection(query, segment)
-        last, received, retried = after or "", 0, 0
+        last, cursor, received, retried = after or "", "", 0, 0
         while True:
             request = pb.StreamMembersRequest(index=index, as_of=_day(as_of), chunk_size=chunk_size, after=last,
-                                              limit=limit - received if limit else 0, **selection)
+                                              cursor=cursor, limit=limit - received if limit else 0, **selection)
             stream = self._stub.StreamMembers(request, metadata=self._metadata)
             progressed = False
             try:
@@ -265,7 +265,7 @@ class Client(InsightCalls):
                     ids = chunk.customer_ids
                     if ids:
                         yield from ids
-                        last, received, progressed = ids[-1], received + len(ids), True
+                        last, cursor, received, progressed = ids[-1], chunk.cursor, received + len(ids), True
                 return
             except grpc.RpcError as err:
                 code = err.code()

@@ -8,6 +8,8 @@
     ├── NotFoundError         an unknown index, segment, list, tiering or customer
     ├── AlreadyExistsError    a name that is already taken
     ├── PersistenceError      a damaged snapshot or log, or a failed write to disk
+    ├── DeadlineExceededError a call whose deadline passed while it ran: its work was abandoned
+    ├── CancelledError        a call its caller cancelled: its work was abandoned
     ├── AuthenticationError   the server wants a token the call did not carry (UNAUTHENTICATED)
     ├── OverloadedError       the server is at its limit of calls or message size (RESOURCE_EXHAUSTED)
     ├── UnavailableError      the server cannot be reached, or the deadline passed (UNAVAILABLE, DEADLINE_EXCEEDED)
@@ -78,6 +80,14 @@ class AlreadyExistsError(BitsegError):
 
 class PersistenceError(BitsegError):
     """Damaged or unwritable data on disk."""
+
+
+class DeadlineExceededError(BitsegError):
+    """The call's deadline (the client's, capped by the server's maximum) passed; its work was abandoned."""
+
+
+class CancelledError(BitsegError):
+    """The caller cancelled the call or went away; its work was abandoned."""
 
 
 class _StatusError(BitsegError):

@@ -88,7 +88,9 @@ def server_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
     args.settings = settings
     return ServerConfig(host=settings["host"], port=settings["port"], token=token, tls_cert=cert, tls_key=key,
                         max_message_bytes=settings["max_message_bytes"], max_workers=settings["max_workers"],
-                        max_concurrent_rpcs=settings["max_concurrent_rpcs"],
+                        max_concurrent_rpcs=settings["max_concurrent_rpcs"], max_streams=settings["max_streams"],
+                        stall_seconds=settings["stall_seconds"], max_call_seconds=settings["max_call_seconds"],
+                        max_query_cost=settings["max_query_cost"],
                         limits=Limits(max_query_length=settings["max_query_bytes"], max_depth=settings["max_depth"],
                                       max_in_values=settings["max_in_values"]),
                         data_dir=settings["data_dir"], daily_at=settings["snapshot_time"],

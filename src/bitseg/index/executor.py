@@ -2,7 +2,8 @@
 
 Every choice was made by the planner; what is left here are the fast paths of each access: lookup tables instead
 of np.isin, int32 day keys, the window's line slices, `from_mask`/`from_ids` instead of building bitmaps element
-by element, and early exits on an empty result (PERF.md).
+by element, and early exits on an empty result (PERF.md). The call's budget (`budget.py`) is checked before each
+node and between the passes of a line scan, and a plan whose estimated cost is past the ceiling never starts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from pyroaring import BitMap
 
-from bitseg.index import asof, planner, postings
+from bitseg.index import asof, budget, planner, postings
 from bitseg.index import plan as p
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField
@@ -29,11 +30,15 @@ def evaluate(tree: Node, data: IndexData, as_of: dt.date, text: str = "") -> Bit
 
 def execute(plan: Plan, data: IndexData) -> BitMap:
     """The bitmap of a plan (possibly a stored bitmap: do not change it)."""
+    spending = budget.current()
+    if spending.max_cost is not None:
+        spending.check_cost(plan.cost(), f"the query {_short(plan.text)}" if plan.text else "the query")
     return run(plan.root, data)
 
 
 def run(node: p.PlanNode, data: IndexData) -> BitMap:
     """The bitmap of one plan node and the nodes below it."""
+    budget.check()
     return _RUNNERS[type(node)](node, data)
 
 
@@ -134,6 +139,7 @@ def _line_scan(node: p.LineScan, data: IndexData) -> BitMap:
     lines = data.lines.gather(sorted(names), list(node.slices))
     mask = np.ones(len(lines["column"]), dtype=bool)
     for test in node.filters:
+        budget.check()
         if isinstance(test, p.DimCodes):
             table = _lookup([code + 1 for code in test.codes], test.size + 1)
             mask &= table[lines[test.dim] + 1]  # code -1 (NULL) is entry 0
@@ -162,6 +168,7 @@ def _per_customer(measures: tuple[p.MeasureTest, ...], lines: dict[str, np.ndarr
     size = data.column_count
     keep = np.ones(size, dtype=bool)
     for measure in measures:
+        budget.check()
         values = _measure(measure.measure, lines, mask, purchase, size)
         keep &= asof.compare(values, measure.op, measure.threshold)
     return from_mask(keep) & data.existence
@@ -177,6 +184,10 @@ def _measure(measure: str, lines: dict[str, np.ndarray], mask: np.ndarray, purch
     other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + DAY_OFFSET
     pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
     return np.bincount(asof.distinct(pairs) >> 32, minlength=size)
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _lookup(members, size: int) -> np.ndarray:

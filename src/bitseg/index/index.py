@@ -16,6 +16,7 @@ from pyroaring import BitMap
 
 from bitseg.days import day_number, optional_day
 from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.index import planner
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.buckets import Buckets
@@ -27,10 +28,11 @@ from bitseg.index.insight import Insight
 from bitseg.index.journal import Journal, locked
 from bitseg.index.lines import LineStore
 from bitseg.index.orderids import OrderIds
+from bitseg.index.probe import Probe
 from bitseg.index.segments import Registry, Segment, Tiering
 from bitseg.index.stats import Stats
 from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
-from bitseg.index.translate import Translator
+from bitseg.index.translate import Translator, column_of_cursor, cursor_of
 from bitseg.index.views import TimeViews
 from bitseg.index.writes import Writes
 from bitseg.query.compiler import Compiler
@@ -140,6 +142,10 @@ class Index(Writes, Insight):
             found = self._cache[(name, as_of)] = compute()
         return found
 
+    def cached_bitmap(self, name: str, as_of: dt.date) -> BitMap | None:
+        """The cached members of a saved segment on `as_of`, if this version has them."""
+        return self._cache.get((name, as_of)) if self._cache_version == self.version else None
+
     def today(self) -> dt.date:
         return dt.datetime.now(self.schema.zone).date()
 
@@ -158,9 +164,13 @@ class Index(Writes, Insight):
         result = evaluate(tree, self, self.as_of(as_of), text)
         return result & self.existence  # a fresh bitmap, never a stored one
 
-    def _segment_members(self, name: str, day: dt.date) -> BitMap:
-        return self.cached_segment(name, day, lambda: evaluate(InSegment(name), self, day,
-                                                               self.segments[name].query))
+    def _in_segment(self, probe: Probe, name: str, day: dt.date) -> bool:
+        """Whether the probe's customer is in a saved segment: from the cache, else decided for that customer
+        alone (a write empties the cache; re-evaluating every segment per call would cost seconds)."""
+        cached = self.cached_bitmap(name, day)
+        if cached is not None:
+            return probe.column in cached
+        return probe.contains(planner.plan(InSegment(name), self, day, self.segments[name].query).root)
 
     @locked
     def evaluate(self, query: str | Node, as_of: dt.date | str | None = None) -> BitMap:
@@ -193,21 +203,31 @@ class Index(Writes, Insight):
 
     def iter_member_chunks(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
                            limit: int | None = None, chunk_size: int = 10_000) -> Iterator[list[str]]:
+        return (keys for keys, _ in self.member_pages(query, as_of, after, limit, chunk_size))
+
+    def member_pages(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
+                     limit: int | None = None, chunk_size: int = 10_000,
+                     cursor: str | None = None) -> Iterator[tuple[list[str], str]]:
+        """(ids, cursor) per chunk, in column order: the cursor resumes exactly after the chunk's last id.
+
+        `cursor` (from an earlier chunk) wins over `after`; both are resolved now, before the first chunk.
+        """
         if chunk_size < 1:
             raise InvalidInputError(f"chunk_size must be positive, not {chunk_size}")
         if limit is not None and limit < 0:
             raise InvalidInputError(f"limit must not be negative, not {limit}")
+        start = column_of_cursor(cursor) if cursor else None
         with self.lock:
+            if start is None and after:
+                start = self.translator.resume_column(after)
             columns = bitmap_columns(self._evaluate(query, as_of))
-            if after:
-                column = self.translator.column(after)
-                if column is None:
-                    raise NotFoundError(f"unknown customer {after!r} given as the resume point (after)")
-                columns = columns[np.searchsorted(columns, np.uint32(column), side="right"):]
+            if start is not None:
+                columns = columns[np.searchsorted(columns, np.uint32(start), side="right"):]
             if limit:
                 columns = columns[:limit]
             keys = self.translator.to_keys(columns)
-        return (keys[i: i + chunk_size].tolist() for i in range(0, len(keys), chunk_size))
+        return ((keys[i: i + chunk_size].tolist(), cursor_of(int(columns[min(i + chunk_size, len(keys)) - 1])))
+                for i in range(0, len(keys), chunk_size))
 
     # ── saved segments, lists and tierings ──
     @locked
@@ -226,16 +246,16 @@ class Index(Writes, Insight):
         column = self.translator.column(customer_id)
         if column is None:
             return [False] * len(segments)
-        day = self.as_of(as_of)
-        return [column in self._segment_members(name, day) for name in segments]
+        day, probe = self.as_of(as_of), Probe(self, column)
+        return [self._in_segment(probe, name, day) for name in segments]
 
     @locked
     def customer_segments(self, customer_id: str, as_of: dt.date | str | None = None) -> list[str]:
         column = self.translator.column(customer_id)
         if column is None:
             raise NotFoundError(f"unknown customer {customer_id!r}")
-        day = self.as_of(as_of)
-        return [name for name in sorted(self.segments) if column in self._segment_members(name, day)]
+        day, probe = self.as_of(as_of), Probe(self, column)
+        return [name for name in sorted(self.segments) if self._in_segment(probe, name, day)]
 
     @locked
     def get_list(self, name: str) -> list[str]:

@@ -45,6 +45,7 @@ class IndexData(Protocol):
     def month_days(self, name: str) -> tuple[np.ndarray, np.ndarray]: ...
     def segment_tree(self, name: str) -> ex.Node: ...
     def cached_segment(self, name: str, as_of: dt.date, compute: Callable[[], BitMap]) -> BitMap: ...
+    def cached_bitmap(self, name: str, as_of: dt.date) -> BitMap | None: ...
     def list_members(self, name: str) -> BitMap: ...
     def bucket_values(self, salt: str) -> np.ndarray: ...
 
@@ -66,6 +67,10 @@ class PlanNode:
 
     def text(self) -> str:
         return to_text(self.source) if self.source is not None else ""
+
+    def cost(self) -> int:
+        """This node's own estimated work (not its children's), in work units: about one per value read."""
+        return 1
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,9 @@ class FieldRange(PlanNode):
             return f"column compare over {self.columns:,} customers"
         walks = f", {_count(len(set(self.values)), 'value')}" if self.op == "in" else ""
         return f"range index: {_count(self.slices, 'bit slice')}{walks}"
+
+    def cost(self) -> int:
+        return self.columns
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,9 @@ class ViewWindow(PlanNode):
         return (f"time views: {what}, {_count(len(self.buckets), 'bucket')} ({spread}), "
                 f"{_days(self.low_day, self.high_day)}")
 
+    def cost(self) -> int:
+        return 1 + len(self.buckets) * len(self.codes)
+
 
 @dataclass(frozen=True)
 class DimCodes:
@@ -280,6 +291,10 @@ class LineScan(PlanNode):
 
     def access(self) -> str:
         return f"scan of {_count(self.lines, 'line')}, {_days(self.low_day, self.high_day)}"
+
+    def cost(self) -> int:
+        # a pass over the lines per filter and per measure (a measure counting orders or days sorts them)
+        return self.lines * (1 + len(self.filters) + 2 * len(self.measures))
 
 
 @dataclass(frozen=True)
@@ -349,6 +364,16 @@ class Plan:
             depth, node = stack.pop()
             yield depth, node
             stack.extend((depth + 1, child) for child in reversed(node.children()))
+
+    def cost(self) -> int:
+        """The estimated work of the plan; a saved segment counts as a cache hit (a miss runs under the budget)."""
+        total, stack = 0, [self.root]
+        while stack:
+            node = stack.pop()
+            total += node.cost()
+            if not isinstance(node, CachedSegment):  # its subplan is made only when the cache misses
+                stack.extend(node.children())
+        return total
 
     def explain(self) -> str:
         """The plan as an indented tree: per node, its canonical text → its access path."""

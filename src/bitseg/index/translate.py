@@ -10,10 +10,33 @@ gets a new column. Members are listed in column order, which is also the order c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 
 import numpy as np
+
+from bitseg.errors import InvalidInputError, NotFoundError
+
+_CURSOR = re.compile(r"m1\.([0-9a-f]{1,9})\Z")
+
+
+def cursor_of(column: int) -> str:
+    """The opaque cursor of a position in column order: after `column` (columns are never reused).
+
+    >>> cursor_of(41), column_of_cursor(cursor_of(41))
+    ('m1.29', 41)
+    """
+    return f"m1.{column:x}"
+
+
+def column_of_cursor(cursor: str) -> int:
+    """The column a cursor was made after; InvalidInputError for text that is not a cursor."""
+    found = _CURSOR.match(cursor)
+    if found is None:
+        raise InvalidInputError(f"cursor {cursor[:40]!r} is not a cursor this server made: pass the `cursor` of "
+                                "a MemberChunk unchanged")
+    return int(found.group(1), 16)
 
 
 class Translator:
@@ -21,6 +44,9 @@ class Translator:
         self._columns: dict[str, int] = {}
         self._keys = np.empty(1024, dtype=object)
         self.size = 0  # columns ever assigned
+        # the columns of erased ids, so that a stream resumed `after` one resumes where it was (not persisted:
+        # after a restart, only the erasures replayed from the log are known)
+        self._erased: dict[str, list[int]] = {}
 
     def column(self, key: str) -> int | None:
         return self._columns.get(key)
@@ -61,8 +87,32 @@ class Translator:
             column = self._columns.pop(key, None)
             if column is not None:
                 self._keys[column] = None
+                self._erased.setdefault(key, []).append(column)
                 gone.append(column)
         return gone
+
+    def resume_column(self, key: str) -> int:
+        """The column to resume a member stream after, given the last id received: exact, or a clear error.
+
+        An id erased since keeps its old position; an id that is not the one it was (erased and created again)
+        is refused rather than guessed, since resuming at its new column would skip everyone in between.
+
+        >>> t = Translator()
+        >>> _ = t.to_columns(["a", "b", "c"]); _ = t.remove(["b"])
+        >>> t.resume_column("a"), t.resume_column("b")
+        (0, 1)
+        """
+        column, erased = self._columns.get(key), self._erased.get(key, ())
+        if not erased:
+            if column is None:
+                raise NotFoundError(f"unknown customer {key!r} given as the resume point (after); resume with "
+                                    "the `cursor` of the last chunk received")
+            return column
+        if column is None and len(erased) == 1:
+            return erased[0]
+        raise InvalidInputError(f"customer {key!r} given as the resume point (after) was erased and created "
+                                "again since, so its position is ambiguous; resume with the `cursor` of the last "
+                                "chunk received")
 
     def items(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, columns) of live customers."""

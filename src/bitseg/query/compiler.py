@@ -25,6 +25,7 @@ from bitseg.query.rewrite import normalize
 from bitseg.schema import Schema
 
 CACHE_MAX = 4096  # compiled query texts kept; the oldest goes first
+CACHE_BYTES = 8 * 1024 * 1024  # and at most this much query text: a tree takes ~10-20× its text in memory
 
 
 class Compiler:
@@ -34,6 +35,7 @@ class Compiler:
         self.schema = schema
         self.limits = limits
         self._normalized: dict[str, Node] = {}  # query text → normalised tree
+        self._bytes = 0  # text held by the cache (len of the keys)
 
     def checked(self, query: str | Node) -> tuple[Node, str]:
         """The checked tree and the text of `query` (text, or a tree whose text is its canonical text); uncached.
@@ -55,7 +57,11 @@ class Compiler:
         found = self._normalized.get(query)
         if found is None:
             found = normalize(self.checked(query)[0])
-            if len(self._normalized) >= CACHE_MAX:
-                self._normalized.pop(next(iter(self._normalized)))
+            while self._normalized and (len(self._normalized) >= CACHE_MAX
+                                        or self._bytes + len(query) > CACHE_BYTES):
+                oldest = next(iter(self._normalized))
+                del self._normalized[oldest]
+                self._bytes -= len(oldest)
             self._normalized[query] = found
+            self._bytes += len(query)
         return found, query

@@ -23,26 +23,25 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bitseg import Catalog
-from bitseg.errors import InvalidInputError
+from bitseg.index.budget import DEFAULT_MAX_COST, DEFAULT_MAX_SECONDS
 from bitseg.persistence import Store
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
-from bitseg.server.errors import abort, query_detail, status_of
+from bitseg.server.guard import Guards, keepalive_options
+from bitseg.server.handlers import method_handlers
 from bitseg.server.logs import access_log
 from bitseg.server.metrics import Metrics
 from bitseg.server.monitor import Monitor
 from bitseg.server.service import SegmentService
-from bitseg.v1 import segments_pb2 as pb
 
 __all__ = ["Server", "ServerConfig", "build", "open_store", "serve", "start"]
 
@@ -62,7 +61,13 @@ class ServerConfig:
     tls_key: bytes | None = None
     max_message_bytes: int = 64 * 1024 * 1024   # both directions; a member chunk of 1M ids fits
     max_workers: int = 32                  # threads: every open stream holds one
-    max_concurrent_rpcs: int = 128         # past this, calls get RESOURCE_EXHAUSTED instead of queueing
+    max_concurrent_rpcs: int | None = None  # past this, RESOURCE_EXHAUSTED instead of a queue; None: max_workers
+    max_streams: int | None = None         # streams open at once; None: max_workers - 8 (threads kept for the rest)
+    stall_seconds: float = 30.0            # a stream whose peer neither reads nor sends this long is ended
+    max_call_seconds: float = DEFAULT_MAX_SECONDS  # caps every call's deadline (the client's, if shorter)
+    max_query_cost: int | None = DEFAULT_MAX_COST  # estimated work units a query may cost (None: no ceiling)
+    keepalive_seconds: float = 60.0        # pings on idle connections find dead peers
+    idle_seconds: float = 30 * 60.0        # a connection with no call for this long is closed
     limits: Limits = DEFAULT_LIMITS        # for the catalog the server creates
     data_dir: str = "./bitseg-data"        # the Store's folder: write-ahead log and snapshots (SPEC §6)
     daily_at: dt.time = dt.time(2)         # the daily snapshot, local time of each index
@@ -75,99 +80,16 @@ class ServerConfig:
             ("grpc.max_receive_message_length", self.max_message_bytes),
             ("grpc.max_send_message_length", self.max_message_bytes),
             ("grpc.so_reuseport", 0),   # a second server on the same port must fail, not share it
+            *keepalive_options(self.keepalive_seconds, self.idle_seconds),
         ]
 
+    @property
+    def concurrent_rpcs(self) -> int:
+        return self.max_concurrent_rpcs or self.max_workers
 
-# ── handlers: decode, call, map errors, log timing ──────────────────────────────────────────────────
-
-def _method_handlers(servicer: SegmentService, monitor: Monitor) -> dict[str, grpc.RpcMethodHandler]:
-    """A handler per RPC of the service descriptor.
-
-    Requests arrive as bytes and are decoded here, so a malformed or too deeply nested message is
-    INVALID_ARGUMENT (grpc's own decoding would answer INTERNAL).
-    """
-    handlers = {}
-    for method in pb.DESCRIPTOR.services_by_name["SegmentService"].methods:
-        request_type = getattr(pb, method.input_type.name)
-        response_type = getattr(pb, method.output_type.name)
-        behaviour = getattr(servicer, method.name)
-        factory = {
-            (False, False): grpc.unary_unary_rpc_method_handler,
-            (False, True): grpc.unary_stream_rpc_method_handler,
-            (True, False): grpc.stream_unary_rpc_method_handler,
-            (True, True): grpc.stream_stream_rpc_method_handler,
-        }[(method.client_streaming, method.server_streaming)]
-        wrap = _wrap_stream if method.server_streaming else _wrap_unary
-        handlers[method.name] = factory(
-            wrap(method.name, behaviour, request_type, method.client_streaming, monitor),
-            request_deserializer=None, response_serializer=response_type.SerializeToString)
-    return handlers
-
-
-def _decode(request_type: Any, raw: bytes) -> Any:
-    try:
-        return request_type.FromString(raw)
-    except DecodeError:
-        raise InvalidInputError(f"the {request_type.__name__} message could not be decoded: it is malformed or "
-                                "nested too deeply (protobuf allows 100 levels, about 49 of a structured query)"
-                                ) from None
-
-
-def _requests(request_type: Any, raw: Any, client_streaming: bool) -> Any:
-    if client_streaming:
-        return (_decode(request_type, item) for item in raw)
-    return _decode(request_type, raw)
-
-
-def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
-                monitor: Monitor) -> Callable:
-    def handle(raw: Any, context: grpc.ServicerContext) -> Any:
-        started = time.perf_counter()
-        code = grpc.StatusCode.OK
-        request = None
-        try:
-            request = _requests(request_type, raw, client_streaming)
-            return behaviour(request, context)
-        except Exception as err:  # noqa: BLE001 - every error becomes a status; unexpected ones are logged
-            code, message = status_of(err)
-            abort(context, code, message, query_detail(err))
-        finally:
-            _log_call(name, context, code, started, request, monitor)
-    return handle
-
-
-def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
-                 monitor: Monitor) -> Callable:
-    def handle(raw: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        started = time.perf_counter()
-        code = grpc.StatusCode.OK
-        request = None
-        sent = 0
-        try:
-            request = _requests(request_type, raw, client_streaming)
-            for response in behaviour(request, context):
-                yield response
-                sent += 1
-        except Exception as err:  # noqa: BLE001
-            code, message = status_of(err)
-            abort(context, code, message, query_detail(err))
-        finally:
-            if code is grpc.StatusCode.OK and not context.is_active():
-                code = grpc.StatusCode.CANCELLED  # the client went away or the deadline passed mid-stream
-            _log_call(name, context, code, started, request, monitor, messages=sent)
-    return handle
-
-
-def _log_call(name: str, context: grpc.ServicerContext, code: grpc.StatusCode, started: float,
-              request: Any, monitor: Monitor, **extra: Any) -> None:
-    """The one place every call ends: the access log, the slow-call log, metrics and health."""
-    monitor.call_ended(name, code.name, time.perf_counter() - started, request)
-    if access_log.enabled:
-        index = getattr(request, "index", None)
-        if isinstance(index, str) and index:
-            extra["index"] = index
-        access_log.record(method=name, code=code.name, ms=round((time.perf_counter() - started) * 1000, 3),
-                          peer=context.peer(), **extra)
+    @property
+    def streams(self) -> int:
+        return self.max_streams or max(1, self.max_workers - 8)
 
 
 # ── auth ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -213,8 +135,9 @@ class Server:
     """A running server: its port, its indexes, and a graceful stop."""
 
     def __init__(self, grpc_server: grpc.Server, port: int, health_servicer: health.HealthServicer,
-                 catalog: Catalog | Store, config: ServerConfig, monitor: Monitor) -> None:
+                 catalog: Catalog | Store, config: ServerConfig, monitor: Monitor, guards: Guards) -> None:
         self.grpc_server = grpc_server
+        self.guards = guards
         self.port = port
         self.health = health_servicer
         self.catalog = catalog
@@ -264,6 +187,7 @@ class Server:
         """Refuse new calls, let running ones finish for up to `grace` seconds, then cancel the rest."""
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(grace).wait()
+        self.guards.watchdog.stop()
         self._stopping.set()
         if self._timer.is_alive():
             self._timer.join()  # a daily snapshot under way finishes first
@@ -316,8 +240,9 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     interceptors = [BearerAuth(config.token)] if config.token else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
                          interceptors=interceptors, options=config.options,
-                         maximum_concurrent_rpcs=config.max_concurrent_rpcs)
-    handlers = _method_handlers(servicer, monitor)
+                         maximum_concurrent_rpcs=config.concurrent_rpcs)
+    guards = Guards(config.max_call_seconds, config.max_query_cost, config.streams, config.stall_seconds)
+    handlers = method_handlers(servicer, monitor, guards)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
     server.add_registered_method_handlers(SERVICE, handlers)
 
@@ -341,7 +266,7 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     if port == 0:
         raise ListenError(f"cannot listen on {address}: the port is taken by another process or the host is "
                           f"not an address of this machine (choose another with --port/--host)")
-    return Server(server, port, health_servicer, catalog, config, monitor)
+    return Server(server, port, health_servicer, catalog, config, monitor, guards)
 
 
 def start(config: ServerConfig, catalog: Catalog | Store | None = None) -> Server:

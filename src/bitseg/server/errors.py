@@ -15,8 +15,11 @@ from grpc_status import rpc_status
 
 from bitseg.errors import (
     AlreadyExistsError,
+    CancelledError,
+    DeadlineExceededError,
     InvalidInputError,
     NotFoundError,
+    OverloadedError,
     PersistenceError,
     QueryError,
     SchemaError,
@@ -26,7 +29,7 @@ from bitseg.v1 import segments_pb2 as pb
 log = logging.getLogger("bitseg.server")
 
 
-class DeadlineExceeded(Exception):
+class DeadlineExceeded(DeadlineExceededError):
     """The call's deadline passed before its work could start."""
 
 
@@ -37,7 +40,9 @@ STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (InvalidInputError, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
-    (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (DeadlineExceededError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (CancelledError, grpc.StatusCode.CANCELLED),
+    (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
     # The disk failed us, not the caller: INTERNAL with the message (it names the file), logged below.
     (PersistenceError, grpc.StatusCode.INTERNAL),

@@ -215,13 +215,13 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
         index = self._index(request.index, context)
         # The core evaluates the members and looks up their ids under its lock, then hands out slices:
         # a slow reader never holds up an import, and the stream is one consistent state.
-        chunks = index.iter_member_chunks(self._selection(index, request), as_of=optional_day(request.as_of),
-                                          after=request.after or None, limit=request.limit or None,
-                                          chunk_size=request.chunk_size or DEFAULT_CHUNK)
-        for chunk in chunks:
+        pages = index.member_pages(self._selection(index, request), as_of=optional_day(request.as_of),
+                                   after=request.after or None, limit=request.limit or None,
+                                   chunk_size=request.chunk_size or DEFAULT_CHUNK, cursor=request.cursor or None)
+        for chunk, cursor in pages:
             if not context.is_active():
                 return
-            yield pb.MemberChunk(customer_ids=chunk)
+            yield pb.MemberChunk(customer_ids=chunk, cursor=cursor)
 
     def CheckMembership(self, request: pb.CheckMembershipRequest,
                         context: grpc.ServicerContext) -> pb.CheckMembershipResponse:

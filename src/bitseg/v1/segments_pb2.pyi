@@ -474,7 +474,7 @@ class CountBatchResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[CountResult, _Mapping]]] = ...) -> None: ...
 
 class StreamMembersRequest(_message.Message):
-    __slots__ = ("index", "query", "segment", "expr", "as_of", "chunk_size", "after", "limit")
+    __slots__ = ("index", "query", "segment", "expr", "as_of", "chunk_size", "after", "limit", "cursor")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
@@ -483,6 +483,7 @@ class StreamMembersRequest(_message.Message):
     CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
     AFTER_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
     index: str
     query: str
     segment: str
@@ -491,13 +492,16 @@ class StreamMembersRequest(_message.Message):
     chunk_size: int
     after: str
     limit: int
-    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ..., chunk_size: _Optional[int] = ..., after: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    cursor: str
+    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ..., chunk_size: _Optional[int] = ..., after: _Optional[str] = ..., limit: _Optional[int] = ..., cursor: _Optional[str] = ...) -> None: ...
 
 class MemberChunk(_message.Message):
-    __slots__ = ("customer_ids",)
+    __slots__ = ("customer_ids", "cursor")
     CUSTOMER_IDS_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
     customer_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, customer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    cursor: str
+    def __init__(self, customer_ids: _Optional[_Iterable[str]] = ..., cursor: _Optional[str] = ...) -> None: ...
 
 class CheckMembershipRequest(_message.Message):
     __slots__ = ("index", "customer_id", "segments", "as_of")
