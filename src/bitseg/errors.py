@@ -8,6 +8,7 @@
     ├── NotFoundError         an unknown index, segment, list, tiering or customer
     ├── AlreadyExistsError    a name that is already taken
     ├── PersistenceError      a damaged snapshot or log, or a failed write to disk
+    │   └── ReadOnlyError     the log cannot be written just now: changes are refused until it heals (UNAVAILABLE)
     ├── AuthenticationError   the server wants a token the call did not carry (UNAUTHENTICATED)
     ├── OverloadedError       the server is at its limit of calls or message size (RESOURCE_EXHAUSTED)
     ├── UnavailableError      the server cannot be reached, or the deadline passed (UNAVAILABLE, DEADLINE_EXCEEDED)
@@ -77,6 +78,11 @@ class AlreadyExistsError(BitsegError):
 
 class PersistenceError(BitsegError):
     """Damaged or unwritable data on disk."""
+
+
+class ReadOnlyError(PersistenceError):
+    """The store cannot write its log (a full or read-only disk): the change was refused, nothing of it is
+    visible, and changes are accepted again once the log can be written (the store retries by itself)."""
 
 
 class _StatusError(BitsegError):

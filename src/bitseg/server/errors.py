@@ -12,6 +12,7 @@ from bitseg.errors import (
     NotFoundError,
     PersistenceError,
     QueryError,
+    ReadOnlyError,
     SchemaError,
 )
 
@@ -31,6 +32,8 @@ STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
+    # The log cannot be written just now: nothing was changed, retry later (the store heals by itself).
+    (ReadOnlyError, grpc.StatusCode.UNAVAILABLE),
     # The disk failed us, not the caller: INTERNAL with the message (it names the file), logged below.
     (PersistenceError, grpc.StatusCode.INTERNAL),
 )
