@@ -25,6 +25,7 @@ would be lost — and opening fails with a PersistenceError that says where.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import struct
@@ -233,9 +234,7 @@ class WriteAheadLog:
         with self.lock:
             if not self._replayed:
                 raise PersistenceError("the write-ahead log must be replayed before it is healed")
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self._drop_handle()
             probe = self.directory / ".probe"
             try:
                 fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -286,8 +285,13 @@ class WriteAheadLog:
             os.ftruncate(self._fd, self._size)  # type: ignore[arg-type]
             _sync(self._fd)  # type: ignore[arg-type]
         except OSError:
-            os.close(self._fd)  # type: ignore[arg-type]
-            self._fd = None  # appends now fail until the log is reopened (replay drops the torn tail)
+            self._drop_handle()  # appends now fail until the log is healed or reopened
+
+    def _drop_handle(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):  # a handle gone bad may not even close
+                os.close(self._fd)
+            self._fd = None
 
     def rotate(self) -> int:
         """Start a new segment (when the current one holds records), so older segments can be deleted whole;

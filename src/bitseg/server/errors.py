@@ -10,6 +10,7 @@ from bitseg.errors import (
     AlreadyExistsError,
     InvalidInputError,
     NotFoundError,
+    OverloadedError,
     PersistenceError,
     QueryError,
     ReadOnlyError,
@@ -32,6 +33,7 @@ STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
+    (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     # The log cannot be written just now: nothing was changed, retry later (the store heals by itself).
     (ReadOnlyError, grpc.StatusCode.UNAVAILABLE),
     # The disk failed us, not the caller: INTERNAL with the message (it names the file), logged below.
