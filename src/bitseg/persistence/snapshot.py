@@ -86,9 +86,11 @@ class _Checked:
         return self.file.write(data)
 
     def close(self) -> dict[str, int]:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        finally:
+            self.file.close()  # the descriptor goes even when the disk is full (closing may raise again)
         return {"bytes": self.size, "crc32": self.crc}
 
 
