@@ -2,7 +2,8 @@
 the servicer holds a message's size against the budget while it turns it into columns and applies it.
 
 A message waits until it fits (the client waits, its stream is not read meanwhile); one larger than the whole
-budget is admitted alone. After `wait` seconds the call is refused with OverloadedError (RESOURCE_EXHAUSTED).
+budget is admitted alone. The server's budget is `DEFAULT_BUDGET` (128 MiB, or the environment's
+`BITSEG_INGEST_BUDGET_BYTES`). After `wait` seconds the call is refused with OverloadedError (RESOURCE_EXHAUSTED).
 
 >>> budget = InFlight(100, wait=0.01)
 >>> with budget.hold(60):
@@ -17,13 +18,15 @@ bitseg.errors.OverloadedError: the server is converting 60 bytes of ingest messa
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from bitseg.errors import OverloadedError
 
-DEFAULT_BUDGET = 256 << 20  # bytes of messages being converted at once (about 19× that in memory at most)
+# bytes of messages being converted at once (converting takes up to ~19× a message's size in memory)
+DEFAULT_BUDGET = int(os.environ.get("BITSEG_INGEST_BUDGET_BYTES", 128 << 20))
 
 
 class InFlight:
