@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from bitseg.query.expressions import (
     And,
     Anniversary,
     Between,
+    Bucket,
     Compare,
     Contains,
     DateBetween,
@@ -151,6 +153,11 @@ def compare(left: object, op: str, right: object) -> bool:
     if op == ">=":
         return left >= right  # type: ignore[operator]
     raise OracleError(f"unknown comparison {op!r}")
+
+
+def spec_bucket(salt: str, external_id: str) -> int:
+    """SPEC §10, literally: a customer's bucket under a salt."""
+    return int.from_bytes(hashlib.sha256(f"{salt}:{external_id}".encode()).digest()[:8], "big") % 10000
 
 
 def is_number(value: object) -> bool:
@@ -336,6 +343,12 @@ class Oracle:
             return self.lists[node.name] & everyone
         if isinstance(node, Matches):
             return {customer for customer in everyone if self._matches(customer, node, as_of)}
+        if isinstance(node, Bucket):
+            def inside(bucket: int) -> bool:
+                if node.op == "between":
+                    return node.low <= bucket <= node.high  # type: ignore[operator]
+                return compare(bucket, node.op, node.low)
+            return {customer for customer in everyone if inside(spec_bucket(node.salt, customer))}
         test = self._predicate(node, as_of)
         return {customer for customer in everyone if test(customer)}
 

@@ -25,6 +25,7 @@ from typing import Any, Literal, Self
 
 import grpc
 
+from bitseg.client_insight import InsightCalls
 from bitseg.csvrecords import CHUNK_BYTES, CsvSource, cell_text
 from bitseg.errors import ServerError, UnavailableError
 from bitseg.names import SegmentKind
@@ -70,7 +71,7 @@ def _selection(query: Query | None, segment: str | None) -> dict[str, Any]:
     return {} if query is None else {"query": _text(query)}
 
 
-class Client:
+class Client(InsightCalls):
     """A channel to a bitseg server with the token and the deadline every call carries.
 
     Args:

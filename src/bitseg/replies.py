@@ -126,3 +126,76 @@ class Snapshot:
     created: str
     bytes: int
     indexes: tuple[str, ...]
+
+
+# ── segment insight (SPEC §10) ────────────────────────────────────────────────────────────────────────
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One node of an explained plan (parents first): depth, canonical text, access path; with analyze, its
+    count and milliseconds."""
+
+    depth: int
+    text: str
+    access: str
+    minus: bool = False
+    count: int | None = None
+    ms: float | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseLine:
+    day: dt.date
+    amount: Decimal
+    quantity: int
+    order: str | None
+    dimensions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WhyStep:
+    """One node of the query for one customer: whether it holds, the values behind it, the lines it selected."""
+
+    depth: int
+    text: str
+    holds: bool
+    minus: bool = False
+    values: tuple[str, ...] = ()
+    lines: tuple[PurchaseLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Why:
+    is_member: bool
+    steps: tuple[WhyStep, ...]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    text: str
+    count: int       # the criterion alone
+    running: int     # criteria 1..i combined
+    without: int     # the whole query without this criterion
+
+
+@dataclass(frozen=True)
+class CriteriaCounts:
+    combinator: str
+    total: int
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Overlap:
+    sizes: tuple[int, ...]
+    matrix: tuple[tuple[int, ...], ...]   # matrix[i][j]: customers in selections i and j
+
+
+@dataclass(frozen=True)
+class ChangeDay:
+    """One evaluated day of a trigger segment (or part of it: `complete` marks its last message)."""
+
+    day: dt.date
+    entered: tuple[str, ...]
+    left: tuple[str, ...]
+    complete: bool = True

@@ -36,6 +36,7 @@ from bitseg.query.expressions import (
     And,
     Anniversary,
     Between,
+    Bucket,
     Compare,
     Contains,
     DateBetween,
@@ -550,7 +551,22 @@ def references(draw) -> Node:
     return InList(draw(st.sampled_from(ctx.lists)))
 
 
-LEAVES = st.one_of(field_predicates(), field_predicates(), MATCHES, MATCHES, st.just(All()), references())
+BUCKET_VALUES = st.one_of(st.integers(0, 9999), st.sampled_from((-1, 0, 1, 4999, 5000, 9998, 9999, 10000)))
+
+
+@st.composite
+def buckets(draw) -> Node:
+    """BUCKET('salt') cmp INT or BETWEEN INT AND INT, bounds near the edges of 0..9999 as often as inside."""
+    salt = draw(st.sampled_from(("q3", "holdout", "it's", "")))
+    op = draw(st.sampled_from(("=", "<", "<=", ">", ">=", "!=", "between")))
+    low = draw(BUCKET_VALUES)
+    if op == "between":
+        return Bucket(salt, op, low, draw(st.one_of(BUCKET_VALUES, st.integers(low, low + 3000))))
+    return Not(Bucket(salt, "=", low)) if op == "!=" else Bucket(salt, op, low)
+
+
+LEAVES = st.one_of(field_predicates(), field_predicates(), MATCHES, MATCHES, st.just(All()), references(),
+                   buckets())
 
 
 def flat(kind: type, children: list[Node]) -> Node:

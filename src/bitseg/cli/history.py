@@ -36,7 +36,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
-    changes = client_of(args).changes(args.index, _segment_argument(args), args.since, chunk_size=args.chunk_size)
+    if args.follow:
+        from bitseg.cli.insight import cmd_follow_changes
+
+        return cmd_follow_changes(args, _segment_argument(args))
+    changes = client_of(args).changes(args.index, _segment_argument(args), need(args.since, "--since DAY"),
+                                      chunk_size=args.chunk_size)
     if args.json:
         entered: list[str] = []
         left: list[str] = []

@@ -9,6 +9,7 @@ from bitseg.cli.catalog import cmd_delete_customers, cmd_indexes, cmd_lists, cmd
 from bitseg.cli.common import DEFAULT_SERVER, add_selection
 from bitseg.cli.history import cmd_changes, cmd_history, cmd_snapshot
 from bitseg.cli.imports import cmd_import
+from bitseg.cli.insight import cmd_criteria, cmd_explain, cmd_overlap, cmd_why
 from bitseg.cli.query import cmd_breakdown, cmd_buyers, cmd_check, cmd_count, cmd_members, cmd_stats
 from bitseg.cli.serve import cmd_generate, cmd_serve
 from bitseg.csvrecords import CHUNK_BYTES
@@ -95,6 +96,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default="", metavar="DAY")
     p.set_defaults(func=cmd_check)
 
+    p = verbs.add_parser("explain", parents=[on_index], help="the plan of a query, node by node")
+    add_selection(p)
+    p.add_argument("--analyze", action="store_true", help="run each node: its count and milliseconds")
+    p.set_defaults(func=cmd_explain)
+
+    p = verbs.add_parser("why", parents=[on_index], help="why one customer is (not) a member")
+    p.add_argument("--customer", required=True)
+    add_selection(p)
+    p.set_defaults(func=cmd_why)
+
+    p = verbs.add_parser("criteria", parents=[on_index], help="count per criterion: own, running, without it")
+    add_selection(p)
+    p.set_defaults(func=cmd_criteria)
+
+    p = verbs.add_parser("overlap", parents=[on_index], help="sizes and intersections of 2 to 32 selections")
+    p.add_argument("queries", nargs="*", help="segment queries")
+    p.add_argument("--segment", action="append", help="a saved segment (repeat)")
+    p.add_argument("--as-of", default="", metavar="DAY")
+    p.set_defaults(func=cmd_overlap)
+
     p = verbs.add_parser("indexes", parents=[client], help="list, show, create or drop indexes")
     p.add_argument("action", nargs="?", default="list", choices=["list", "show", "create", "drop"])
     p.add_argument("name", nargs="?")
@@ -140,8 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("changes", parents=[on_index], help="who entered (+id) and left (-id) a trigger segment")
     p.add_argument("segment_name", nargs="?", metavar="SEGMENT", help="a trigger segment")
     p.add_argument("--segment", help=argparse.SUPPRESS)  # the older spelling
-    p.add_argument("--since", required=True, metavar="DAY", help="a daily snapshot day, YYYY-MM-DD")
+    p.add_argument("--since", metavar="DAY", help="a daily snapshot day, YYYY-MM-DD (--follow: the last day "
+                   "seen; default every kept day)")
     p.add_argument("--chunk-size", type=int, default=0, help="ids per message (0 = server default)")
+    p.add_argument("--follow", action="store_true", help="one line per id and day, then new days as they are "
+                   "evaluated, until interrupted")
     p.set_defaults(func=cmd_changes)
 
     p = verbs.add_parser("snapshot", parents=[client], help="write a snapshot now (or --list them)")

@@ -102,6 +102,13 @@ def _anniversary(node: p.Anniversary, data: IndexData) -> BitMap:
     return from_sorted(present[_lookup(node.month_days, 13 * 32)[month_day]])
 
 
+def _bucket_range(node: p.BucketRange, data: IndexData) -> BitMap:
+    if node.low > node.high:
+        return BitMap()
+    values = data.bucket_values(node.salt)
+    return from_mask((values >= node.low) & (values <= node.high)) & data.existence
+
+
 def _cached_segment(node: p.CachedSegment, data: IndexData) -> BitMap:
     return data.cached_segment(node.name, node.as_of, lambda: run(node.subplan, data))
 
@@ -165,5 +172,5 @@ _RUNNERS: dict[type, Callable[..., BitMap]] = {
     p.Existence: _existence, p.Complement: _complement, p.Union: _union, p.Intersect: _intersect,
     p.Subtract: _subtract, p.FieldRows: _field_rows, p.FieldRange: _field_range, p.Present: _present,
     p.Anniversary: _anniversary, p.CachedSegment: _cached_segment, p.ListMembers: _list_members,
-    p.ViewWindow: _view_window, p.LineScan: _line_scan,
+    p.ViewWindow: _view_window, p.LineScan: _line_scan, p.BucketRange: _bucket_range,
 }

@@ -19,9 +19,11 @@ from bitseg.days import day_number, optional_day
 from bitseg.errors import InvalidInputError, NotFoundError
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
+from bitseg.index.buckets import Buckets
 from bitseg.index.builtins import Builtins
 from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, make_field
+from bitseg.index.insight import Insight
 from bitseg.index.journal import Journal, locked
 from bitseg.index.lines import Dictionary, LineStore
 from bitseg.index.segments import Registry, Segment, Tiering
@@ -38,7 +40,7 @@ from bitseg.schema import Schema
 Selection = str | Node
 
 
-class Index(Writes):
+class Index(Writes, Insight):
     """One customer universe.
 
     >>> idx = Index.from_toml('[profile]\\ncountry = "keyword"\\n[purchase]\\nbrand = "keyword"')
@@ -69,6 +71,7 @@ class Index(Writes):
         self._cache: dict[tuple[str, dt.date], BitMap] = {}  # segment bitmaps, valid for one version
         self._cache_version = -1
         self._month_days: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._buckets = Buckets()  # derived from the external ids: never persisted
         self.compiler = Compiler(schema, limits)  # keeps the normalised tree of each query text it saw
 
     @classmethod
@@ -114,6 +117,10 @@ class Index(Writes):
             month_day = (months.astype(np.int64) % 12 + 1) * 32 + (days - months).astype(np.int64) + 1
             found = self._month_days[name] = (self.version, present, month_day)
         return found[1], found[2]
+
+    def bucket_values(self, salt: str) -> np.ndarray:
+        """The bucket of every column under `salt` (SPEC §10), computed once per salt, extended as columns come."""
+        return self._buckets.values(salt, self.translator.state()["keys"])
 
     def segment_tree(self, name: str) -> Node:
         return self.registry.tree(name)

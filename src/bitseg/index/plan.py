@@ -46,6 +46,7 @@ class IndexData(Protocol):
     def segment_tree(self, name: str) -> ex.Node: ...
     def cached_segment(self, name: str, as_of: dt.date, compute: Callable[[], BitMap]) -> BitMap: ...
     def list_members(self, name: str) -> BitMap: ...
+    def bucket_values(self, salt: str) -> np.ndarray: ...
 
 
 # ── plan nodes: each a bitmap of customers ────────────────────────────────────────────────────────────────
@@ -126,6 +127,18 @@ class Anniversary(PlanNode):
 
     def access(self) -> str:
         return f"month-day table: {_count(len(self.month_days), 'day')} of the year"
+
+
+@dataclass(frozen=True)
+class BucketRange(PlanNode):
+    """Customers whose bucket under `salt` lies in [low, high] (empty when low > high)."""
+
+    salt: str
+    low: int
+    high: int
+
+    def access(self) -> str:
+        return f"bucket table of salt {self.salt!r}, buckets {self.low} to {self.high}"
 
 
 @dataclass(frozen=True)

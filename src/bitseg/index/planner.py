@@ -15,9 +15,11 @@ from decimal import Decimal
 
 from bitseg import days
 from bitseg.errors import QueryError
+from bitseg.index.buckets import BUCKETS
 from bitseg.index.fields import OPERATORS, NumberField
 from bitseg.index.plan import (
     Anniversary,
+    BucketRange,
     CachedSegment,
     Complement,
     DayCompare,
@@ -63,6 +65,12 @@ def plan(tree: ex.Node, data: IndexData, as_of: dt.date, text: str = "") -> Plan
     return Plan(_Planner(data, as_of, text).node(tree), as_of, text)
 
 
+def line_scan(node: ex.Matches, data: IndexData, as_of: dt.date) -> LineScan:
+    """The one-pass scan answering a MATCHES (what `why` reads a customer's lines with, views or not)."""
+    planner = _Planner(data, as_of, "")
+    return planner.scan(node, planner.window(node))
+
+
 class _Planner:
     def __init__(self, data: IndexData, as_of: dt.date, text: str, segments: tuple[str, ...] = ()) -> None:
         self.data = data
@@ -101,6 +109,8 @@ class _Planner:
             return Complement(Present(node.field, source=ex.Not(node)), source=node)
         if isinstance(node, ex.Anniversary):
             return self.anniversary(node)
+        if isinstance(node, ex.Bucket):
+            return BucketRange(node.salt, *bucket_bounds(node), source=node)
         return self.field_predicate(node)
 
     def conjunction(self, node: ex.And) -> PlanNode:
@@ -236,6 +246,18 @@ class _Planner:
             for m in node.measures)
         low, high = window or (None, None)
         return LineScan(low, high, tuple(self.data.lines.window(low, high)), tuple(filters), measures, source=node)
+
+
+def bucket_bounds(node: ex.Bucket) -> tuple[int, int]:
+    """The inclusive bucket range of a BUCKET node, clamped to 0..9999 (low > high: nobody).
+
+    >>> bucket_bounds(ex.Bucket("s", "<", 1000)), bucket_bounds(ex.Bucket("s", "between", 5, 2))
+    ((0, 999), (5, 2))
+    """
+    value, top = node.low, BUCKETS - 1
+    low, high = {"<": (0, value - 1), "<=": (0, value), ">": (value + 1, top), ">=": (value, top),
+                 "=": (value, value)}.get(node.op, (value, node.high if node.high is not None else value))
+    return max(low, 0), min(high, top)
 
 
 def _bounded(value):

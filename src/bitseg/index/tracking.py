@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -77,6 +78,7 @@ class Tracker:
         self.trigger_days = trigger_days
         self.tracks: dict[str, Track] = {}
         self.last_day: int | None = None  # the latest day evaluated
+        self.recorded = threading.Condition()  # notified after each evaluation is applied (WatchChanges waits)
 
     @property
     def last_date(self) -> dt.date | None:
@@ -105,7 +107,15 @@ class Tracker:
                 track.history.insert(at, row)
             track.members[day] = current
             self._prune(track, day)
-        self.last_day = day if self.last_day is None else max(self.last_day, day)
+        with self.recorded:
+            self.last_day = day if self.last_day is None else max(self.last_day, day)
+            self.recorded.notify_all()
+
+    def wait(self, after: int | None, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for an evaluation of a day after `after`; whether there is one."""
+        with self.recorded:
+            return self.recorded.wait_for(
+                lambda: self.last_day is not None and (after is None or self.last_day > after), timeout)
 
     def _prune(self, track: Track, day: int) -> None:
         days = sorted(track.members)
@@ -169,6 +179,29 @@ class Tracker:
                                     f"is {day_date(days[0])} ({self.trigger_days} days are kept)")
         before, after = track.members[base[-1]], track.members[days[-1]]
         return Changes(day_date(base[-1]), day_date(days[-1]), after - before, before - after)
+
+    def days_after(self, segment: str, since: int | None, kind: str | None = None) -> list[Changes]:
+        """Per evaluated day after `since` (None: every kept day), who entered and left against the evaluation
+        before it; empty before the first evaluation. `since` must not be older than the kept days."""
+        if kind is not None:
+            self.check_kind(segment, kind, (SegmentKind.TRIGGER,), "who entered and left")
+        track = self.tracks.get(segment)
+        if track is None or not track.members:
+            return []
+        days = sorted(track.members)
+        first_ever = track.history[0][0] if track.history else days[0]
+        if since is not None and since < days[0] and days[0] != first_ever:
+            raise InvalidInputError(f"no evaluation of segment {segment!r} on or before {day_date(since)} is "
+                                    f"kept; the oldest kept is {day_date(days[0])} ({self.trigger_days} days "
+                                    "are kept)")
+        out = []
+        for at, day in enumerate(days):
+            if since is None or day > since:
+                before = track.members[days[at - 1]] if at else BitMap()
+                after = track.members[day]
+                out.append(Changes(day_date(days[at - 1]) if at else day_date(day), day_date(day),
+                                   after - before, before - after))
+        return out
 
     # ── persistence ──
     def state(self) -> dict[str, Any]:

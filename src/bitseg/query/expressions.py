@@ -122,6 +122,17 @@ class Anniversary(Node):
 
 
 @dataclass(frozen=True)
+class Bucket(Node):
+    """`BUCKET('salt') BETWEEN low AND high` (also `cmp INT`, with op "between" or a comparison): the customer's
+    bucket, sha256(f"{salt}:{external_id}")[:8] big-endian mod 10000 (SPEC §10), compared with integers."""
+
+    salt: str
+    op: str
+    low: int
+    high: int | None = None
+
+
+@dataclass(frozen=True)
 class InSegment(Node):
     name: str
 

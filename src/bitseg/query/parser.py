@@ -17,6 +17,7 @@ from bitseg.query.expressions import (
     And,
     Anniversary,
     Between,
+    Bucket,
     Compare,
     Contains,
     DateBetween,
@@ -157,6 +158,9 @@ class _Parser:
             if self.accept_word("list"):
                 return InList(self.string("list name"), pos=token.offset)
             raise self.error(f"expected SEGMENT or LIST after IN, found {self.describe(self.token)}")
+        if token.value == "bucket" and self.tokens[self.at + 1].kind == "op" and self.tokens[self.at + 1].value == "(":
+            self.advance()  # BUCKET( is never a field: a field is not followed by '('
+            return self.bucket(token)
         if token.value in KEYWORDS:
             raise self.error(f"expected a field name, found the keyword {token.text.upper()}")
         self.advance()
@@ -201,6 +205,31 @@ class _Parser:
         low = self.date()
         self.expect_word("and", " between the two bounds of BETWEEN")
         return Anniversary(str(field_token.value), low, self.date(), pos=start.offset)
+
+    def bucket(self, start: Token) -> Node:
+        self.expect_op("(", " after BUCKET")
+        salt = self.string("salt, such as BUCKET('q3')")
+        self.expect_op(")", " after the salt of BUCKET")
+        negated = self.accept_word("not")
+        if self.accept_word("between"):
+            low = self.bucket_number()
+            self.expect_word("and", " between the two bounds of BETWEEN")
+            node: Node = Bucket(salt, "between", low, self.bucket_number(), pos=start.offset)
+            return Not(node, pos=start.offset) if negated else node
+        if negated:
+            raise self.error(f"expected BETWEEN after NOT, found {self.describe(self.token)}")
+        op = self.comparison("BUCKET(...)")
+        value = self.bucket_number()
+        if op == "!=":
+            return Not(Bucket(salt, "=", value, pos=start.offset), pos=start.offset)
+        return Bucket(salt, op, value, pos=start.offset)
+
+    def bucket_number(self) -> int:
+        token = self.token
+        if token.kind != "number" or not isinstance(token.value, int):
+            raise self.error(f"BUCKET is compared with a whole number (0 to 9999), found {self.describe(token)}")
+        self.advance()
+        return token.value
 
     def purchases(self, start: Token) -> Node:
         negated = self.accept_word("not")

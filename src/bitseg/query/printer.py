@@ -17,6 +17,7 @@ from bitseg.query.expressions import (
     And,
     Anniversary,
     Between,
+    Bucket,
     Compare,
     Contains,
     DateBetween,
@@ -61,6 +62,11 @@ def to_text(node: Node) -> str:
         return f"ANNIVERSARY({node.field}) BETWEEN {literal(node.start)} AND {literal(node.end)}"
     if isinstance(node, Matches):
         return f"PURCHASES MATCHES ({', '.join(param_text(p) for p in node.params)})"
+    if isinstance(node, Bucket):
+        head = f"BUCKET({literal(node.salt)})"
+        if node.op == "between":
+            return f"{head} BETWEEN {node.low} AND {node.high}"
+        return f"{head} {node.op} {node.low}"
     if isinstance(node, InSegment):
         return f"IN SEGMENT {literal(node.name)}"
     if isinstance(node, InList):
@@ -85,6 +91,11 @@ def _negated(node: Node) -> str:
         return f"{node.field} NOT IN {_list(node.values)}"
     if isinstance(node, Between):
         return f"{node.field} NOT BETWEEN {literal(node.low)} AND {literal(node.high)}"
+    if isinstance(node, Bucket) and node.op in ("=", "between"):
+        head = f"BUCKET({literal(node.salt)})"
+        if node.op == "=":
+            return f"{head} != {node.low}"
+        return f"{head} NOT BETWEEN {node.low} AND {node.high}"
     if isinstance(node, Contains):
         return f"{node.field} NOT CONTAINS {literal(node.value)}"
     if isinstance(node, Matches):

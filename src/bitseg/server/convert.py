@@ -25,6 +25,7 @@ from bitseg.query.expressions import (
     And,
     Anniversary,
     Between,
+    Bucket,
     Compare,
     Contains,
     DateBetween,
@@ -124,6 +125,11 @@ class _ExprReader:
         if kind == "anniversary":
             return Anniversary(_field(msg.field, path), _date_value(msg, "start", path),
                                _date_value(msg, "end", path))
+        if kind == "bucket":
+            op = _op(msg.op, CUSTOMER_OPS + ("!=", "between"), path)
+            node: Node = Bucket(msg.salt, "=" if op == "!=" else op, msg.low,
+                                msg.high if op == "between" else None)
+            return Not(node) if op == "!=" else node
         if kind == "in_segment":
             return InSegment(check_name(msg.name, "segment"))
         if kind == "in_list":
@@ -243,6 +249,8 @@ def node_to_expr(node: Node) -> pb.Expr:
     if isinstance(node, Anniversary):
         return pb.Expr(anniversary=pb.Expr.Anniversary(field=node.field, start=value_to_pb(node.start),
                                                        end=value_to_pb(node.end)))
+    if isinstance(node, Bucket):
+        return pb.Expr(bucket=pb.Expr.Bucket(salt=node.salt, op=node.op, low=node.low, high=node.high or 0))
     if isinstance(node, InSegment):
         return pb.Expr(in_segment=pb.Expr.InSegment(name=node.name))
     if isinstance(node, InList):

@@ -24,6 +24,7 @@ from bitseg.server.batches import Columns, Rows, read_batch
 from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
 from bitseg.server.errors import DeadlineExceeded, status_of
 from bitseg.server.inflight import InFlight
+from bitseg.server.insight import InsightRpcs
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 from bitseg.vocabulary import BUILTIN_FIELDS
@@ -41,7 +42,7 @@ PERSISTENCE_MISSING = ("this server runs without a data directory (an in-memory 
 Selection = str | Node
 
 
-class SegmentService(pb_grpc.SegmentServiceServicer):
+class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
     def __init__(self, catalog: Catalog, store: Store | None = None) -> None:
         self.catalog = catalog
         self.store = store  # for snapshots only

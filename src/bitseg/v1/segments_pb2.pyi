@@ -43,7 +43,18 @@ class RelativeDay(_message.Message):
     def __init__(self, amount: _Optional[int] = ..., unit: _Optional[str] = ...) -> None: ...
 
 class Expr(_message.Message):
-    __slots__ = ("all", "not_expr", "and_expr", "or_expr", "compare", "between", "in_expr", "is_null", "contains", "anniversary", "in_segment", "in_list", "matches")
+    __slots__ = ("all", "not_expr", "and_expr", "or_expr", "compare", "between", "in_expr", "is_null", "contains", "anniversary", "in_segment", "in_list", "matches", "bucket")
+    class Bucket(_message.Message):
+        __slots__ = ("salt", "op", "low", "high")
+        SALT_FIELD_NUMBER: _ClassVar[int]
+        OP_FIELD_NUMBER: _ClassVar[int]
+        LOW_FIELD_NUMBER: _ClassVar[int]
+        HIGH_FIELD_NUMBER: _ClassVar[int]
+        salt: str
+        op: str
+        low: int
+        high: int
+        def __init__(self, salt: _Optional[str] = ..., op: _Optional[str] = ..., low: _Optional[int] = ..., high: _Optional[int] = ...) -> None: ...
     class All(_message.Message):
         __slots__ = ()
         def __init__(self) -> None: ...
@@ -136,6 +147,7 @@ class Expr(_message.Message):
     IN_SEGMENT_FIELD_NUMBER: _ClassVar[int]
     IN_LIST_FIELD_NUMBER: _ClassVar[int]
     MATCHES_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
     all: Expr.All
     not_expr: Expr.Not
     and_expr: Expr.And
@@ -149,7 +161,8 @@ class Expr(_message.Message):
     in_segment: Expr.InSegment
     in_list: Expr.InList
     matches: Expr.Matches
-    def __init__(self, all: _Optional[_Union[Expr.All, _Mapping]] = ..., not_expr: _Optional[_Union[Expr.Not, _Mapping]] = ..., and_expr: _Optional[_Union[Expr.And, _Mapping]] = ..., or_expr: _Optional[_Union[Expr.Or, _Mapping]] = ..., compare: _Optional[_Union[Expr.Compare, _Mapping]] = ..., between: _Optional[_Union[Expr.Between, _Mapping]] = ..., in_expr: _Optional[_Union[Expr.In, _Mapping]] = ..., is_null: _Optional[_Union[Expr.IsNull, _Mapping]] = ..., contains: _Optional[_Union[Expr.Contains, _Mapping]] = ..., anniversary: _Optional[_Union[Expr.Anniversary, _Mapping]] = ..., in_segment: _Optional[_Union[Expr.InSegment, _Mapping]] = ..., in_list: _Optional[_Union[Expr.InList, _Mapping]] = ..., matches: _Optional[_Union[Expr.Matches, _Mapping]] = ...) -> None: ...
+    bucket: Expr.Bucket
+    def __init__(self, all: _Optional[_Union[Expr.All, _Mapping]] = ..., not_expr: _Optional[_Union[Expr.Not, _Mapping]] = ..., and_expr: _Optional[_Union[Expr.And, _Mapping]] = ..., or_expr: _Optional[_Union[Expr.Or, _Mapping]] = ..., compare: _Optional[_Union[Expr.Compare, _Mapping]] = ..., between: _Optional[_Union[Expr.Between, _Mapping]] = ..., in_expr: _Optional[_Union[Expr.In, _Mapping]] = ..., is_null: _Optional[_Union[Expr.IsNull, _Mapping]] = ..., contains: _Optional[_Union[Expr.Contains, _Mapping]] = ..., anniversary: _Optional[_Union[Expr.Anniversary, _Mapping]] = ..., in_segment: _Optional[_Union[Expr.InSegment, _Mapping]] = ..., in_list: _Optional[_Union[Expr.InList, _Mapping]] = ..., matches: _Optional[_Union[Expr.Matches, _Mapping]] = ..., bucket: _Optional[_Union[Expr.Bucket, _Mapping]] = ...) -> None: ...
 
 class MatchParam(_message.Message):
     __slots__ = ("dim_compare", "dim_in", "dim_is_null", "date_compare", "date_between", "measure_compare")
@@ -858,3 +871,184 @@ class ListSnapshotsResponse(_message.Message):
     SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
     snapshots: _containers.RepeatedCompositeFieldContainer[Snapshot]
     def __init__(self, snapshots: _Optional[_Iterable[_Union[Snapshot, _Mapping]]] = ...) -> None: ...
+
+class ExplainRequest(_message.Message):
+    __slots__ = ("index", "query", "segment", "expr", "as_of", "analyze")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    EXPR_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    ANALYZE_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    query: str
+    segment: str
+    expr: Expr
+    as_of: str
+    analyze: bool
+    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ..., analyze: _Optional[bool] = ...) -> None: ...
+
+class PlanStep(_message.Message):
+    __slots__ = ("depth", "text", "access", "minus", "count", "ms")
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_FIELD_NUMBER: _ClassVar[int]
+    MINUS_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    MS_FIELD_NUMBER: _ClassVar[int]
+    depth: int
+    text: str
+    access: str
+    minus: bool
+    count: int
+    ms: float
+    def __init__(self, depth: _Optional[int] = ..., text: _Optional[str] = ..., access: _Optional[str] = ..., minus: _Optional[bool] = ..., count: _Optional[int] = ..., ms: _Optional[float] = ...) -> None: ...
+
+class ExplainResponse(_message.Message):
+    __slots__ = ("steps", "as_of", "analyzed")
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    ANALYZED_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedCompositeFieldContainer[PlanStep]
+    as_of: str
+    analyzed: bool
+    def __init__(self, steps: _Optional[_Iterable[_Union[PlanStep, _Mapping]]] = ..., as_of: _Optional[str] = ..., analyzed: _Optional[bool] = ...) -> None: ...
+
+class ExplainMemberRequest(_message.Message):
+    __slots__ = ("index", "customer_id", "query", "segment", "expr", "as_of")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    EXPR_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    customer_id: str
+    query: str
+    segment: str
+    expr: Expr
+    as_of: str
+    def __init__(self, index: _Optional[str] = ..., customer_id: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class PurchaseLine(_message.Message):
+    __slots__ = ("day", "amount", "quantity", "order", "dimensions")
+    class DimensionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    day: str
+    amount: str
+    quantity: int
+    order: str
+    dimensions: _containers.ScalarMap[str, str]
+    def __init__(self, day: _Optional[str] = ..., amount: _Optional[str] = ..., quantity: _Optional[int] = ..., order: _Optional[str] = ..., dimensions: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class WhyStep(_message.Message):
+    __slots__ = ("depth", "text", "holds", "minus", "values", "lines")
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    MINUS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    depth: int
+    text: str
+    holds: bool
+    minus: bool
+    values: _containers.RepeatedScalarFieldContainer[str]
+    lines: _containers.RepeatedCompositeFieldContainer[PurchaseLine]
+    def __init__(self, depth: _Optional[int] = ..., text: _Optional[str] = ..., holds: _Optional[bool] = ..., minus: _Optional[bool] = ..., values: _Optional[_Iterable[str]] = ..., lines: _Optional[_Iterable[_Union[PurchaseLine, _Mapping]]] = ...) -> None: ...
+
+class ExplainMemberResponse(_message.Message):
+    __slots__ = ("is_member", "steps")
+    IS_MEMBER_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    is_member: bool
+    steps: _containers.RepeatedCompositeFieldContainer[WhyStep]
+    def __init__(self, is_member: _Optional[bool] = ..., steps: _Optional[_Iterable[_Union[WhyStep, _Mapping]]] = ...) -> None: ...
+
+class CountCriteriaRequest(_message.Message):
+    __slots__ = ("index", "query", "segment", "expr", "as_of")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    EXPR_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    query: str
+    segment: str
+    expr: Expr
+    as_of: str
+    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class CriterionCount(_message.Message):
+    __slots__ = ("text", "count", "running", "without")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    WITHOUT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    count: int
+    running: int
+    without: int
+    def __init__(self, text: _Optional[str] = ..., count: _Optional[int] = ..., running: _Optional[int] = ..., without: _Optional[int] = ...) -> None: ...
+
+class CountCriteriaResponse(_message.Message):
+    __slots__ = ("combinator", "total", "criteria")
+    COMBINATOR_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    combinator: str
+    total: int
+    criteria: _containers.RepeatedCompositeFieldContainer[CriterionCount]
+    def __init__(self, combinator: _Optional[str] = ..., total: _Optional[int] = ..., criteria: _Optional[_Iterable[_Union[CriterionCount, _Mapping]]] = ...) -> None: ...
+
+class OverlapRequest(_message.Message):
+    __slots__ = ("index", "selections", "as_of")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SELECTIONS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    selections: _containers.RepeatedCompositeFieldContainer[Selection]
+    as_of: str
+    def __init__(self, index: _Optional[str] = ..., selections: _Optional[_Iterable[_Union[Selection, _Mapping]]] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class OverlapResponse(_message.Message):
+    __slots__ = ("sizes", "matrix")
+    SIZES_FIELD_NUMBER: _ClassVar[int]
+    MATRIX_FIELD_NUMBER: _ClassVar[int]
+    sizes: _containers.RepeatedScalarFieldContainer[int]
+    matrix: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, sizes: _Optional[_Iterable[int]] = ..., matrix: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class WatchChangesRequest(_message.Message):
+    __slots__ = ("index", "segment", "since", "chunk_size")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    segment: str
+    since: str
+    chunk_size: int
+    def __init__(self, index: _Optional[str] = ..., segment: _Optional[str] = ..., since: _Optional[str] = ..., chunk_size: _Optional[int] = ...) -> None: ...
+
+class ChangeDay(_message.Message):
+    __slots__ = ("day", "entered", "left", "complete")
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    ENTERED_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    day: str
+    entered: _containers.RepeatedScalarFieldContainer[str]
+    left: _containers.RepeatedScalarFieldContainer[str]
+    complete: bool
+    def __init__(self, day: _Optional[str] = ..., entered: _Optional[_Iterable[str]] = ..., left: _Optional[_Iterable[str]] = ..., complete: _Optional[bool] = ...) -> None: ...

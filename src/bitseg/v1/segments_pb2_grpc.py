@@ -171,6 +171,31 @@ class SegmentServiceStub:
                 request_serializer=bitseg_dot_v1_dot_segments__pb2.ListSnapshotsRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_segments__pb2.ListSnapshotsResponse.FromString,
                 _registered_method=True)
+        self.Explain = channel.unary_unary(
+                '/bitseg.v1.SegmentService/Explain',
+                request_serializer=bitseg_dot_v1_dot_segments__pb2.ExplainRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_segments__pb2.ExplainResponse.FromString,
+                _registered_method=True)
+        self.ExplainMember = channel.unary_unary(
+                '/bitseg.v1.SegmentService/ExplainMember',
+                request_serializer=bitseg_dot_v1_dot_segments__pb2.ExplainMemberRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_segments__pb2.ExplainMemberResponse.FromString,
+                _registered_method=True)
+        self.CountCriteria = channel.unary_unary(
+                '/bitseg.v1.SegmentService/CountCriteria',
+                request_serializer=bitseg_dot_v1_dot_segments__pb2.CountCriteriaRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_segments__pb2.CountCriteriaResponse.FromString,
+                _registered_method=True)
+        self.Overlap = channel.unary_unary(
+                '/bitseg.v1.SegmentService/Overlap',
+                request_serializer=bitseg_dot_v1_dot_segments__pb2.OverlapRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_segments__pb2.OverlapResponse.FromString,
+                _registered_method=True)
+        self.WatchChanges = channel.unary_stream(
+                '/bitseg.v1.SegmentService/WatchChanges',
+                request_serializer=bitseg_dot_v1_dot_segments__pb2.WatchChangesRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_segments__pb2.ChangeDay.FromString,
+                _registered_method=True)
 
 
 class SegmentServiceServicer:
@@ -399,6 +424,47 @@ class SegmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Explain(self, request, context):
+        """── segment insight (SPEC §10) ───────────────────────────────────────────────────────────────────────
+
+        The plan of a query, one node per entry, parents first; with analyze, each node's count and milliseconds.
+        INVALID_ARGUMENT: a bad query. NOT_FOUND: unknown index or segment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExplainMember(self, request, context):
+        """Why one customer is or is not a member: per plan node whether it holds and the values behind it.
+        NOT_FOUND: unknown index, segment or customer. INVALID_ARGUMENT: a bad query.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountCriteria(self, request, context):
+        """Per top-level criterion of an AND or OR: own count, running count of 1..i, count of the query without it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Overlap(self, request, context):
+        """Sizes and the N×N intersection counts of 2 to 32 selections. INVALID_ARGUMENT: fewer than 2 or more than 32.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchChanges(self, request, context):
+        """A trigger segment's evaluated days after `since` (entered and left ids, each message with its day), then
+        each new day as it is evaluated, until the client hangs up. NOT_FOUND: unknown index or segment, or no
+        evaluation yet. INVALID_ARGUMENT: not a trigger segment, or `since` older than the kept days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SegmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -536,6 +602,31 @@ def add_SegmentServiceServicer_to_server(servicer, server):
                     servicer.ListSnapshots,
                     request_deserializer=bitseg_dot_v1_dot_segments__pb2.ListSnapshotsRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_segments__pb2.ListSnapshotsResponse.SerializeToString,
+            ),
+            'Explain': grpc.unary_unary_rpc_method_handler(
+                    servicer.Explain,
+                    request_deserializer=bitseg_dot_v1_dot_segments__pb2.ExplainRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_segments__pb2.ExplainResponse.SerializeToString,
+            ),
+            'ExplainMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainMember,
+                    request_deserializer=bitseg_dot_v1_dot_segments__pb2.ExplainMemberRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_segments__pb2.ExplainMemberResponse.SerializeToString,
+            ),
+            'CountCriteria': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountCriteria,
+                    request_deserializer=bitseg_dot_v1_dot_segments__pb2.CountCriteriaRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_segments__pb2.CountCriteriaResponse.SerializeToString,
+            ),
+            'Overlap': grpc.unary_unary_rpc_method_handler(
+                    servicer.Overlap,
+                    request_deserializer=bitseg_dot_v1_dot_segments__pb2.OverlapRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_segments__pb2.OverlapResponse.SerializeToString,
+            ),
+            'WatchChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchChanges,
+                    request_deserializer=bitseg_dot_v1_dot_segments__pb2.WatchChangesRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_segments__pb2.ChangeDay.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1269,6 +1360,141 @@ class SegmentService:
             '/bitseg.v1.SegmentService/ListSnapshots',
             bitseg_dot_v1_dot_segments__pb2.ListSnapshotsRequest.SerializeToString,
             bitseg_dot_v1_dot_segments__pb2.ListSnapshotsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Explain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.SegmentService/Explain',
+            bitseg_dot_v1_dot_segments__pb2.ExplainRequest.SerializeToString,
+            bitseg_dot_v1_dot_segments__pb2.ExplainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.SegmentService/ExplainMember',
+            bitseg_dot_v1_dot_segments__pb2.ExplainMemberRequest.SerializeToString,
+            bitseg_dot_v1_dot_segments__pb2.ExplainMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountCriteria(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.SegmentService/CountCriteria',
+            bitseg_dot_v1_dot_segments__pb2.CountCriteriaRequest.SerializeToString,
+            bitseg_dot_v1_dot_segments__pb2.CountCriteriaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Overlap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.SegmentService/Overlap',
+            bitseg_dot_v1_dot_segments__pb2.OverlapRequest.SerializeToString,
+            bitseg_dot_v1_dot_segments__pb2.OverlapResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/bitseg.v1.SegmentService/WatchChanges',
+            bitseg_dot_v1_dot_segments__pb2.WatchChangesRequest.SerializeToString,
+            bitseg_dot_v1_dot_segments__pb2.ChangeDay.FromString,
             options,
             channel_credentials,
             insecure,
