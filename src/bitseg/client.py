@@ -38,6 +38,7 @@ from bitseg.replies import (
     IndexInfo,
     IngestSummary,
     SavedSegment,
+    ServerInfo,
     Snapshot,
     Stats,
 )
@@ -235,7 +236,9 @@ class Client(InsightCalls):
         """Many counts against one state of the index; a failing query gets its error in its own result."""
         request = pb.CountBatchRequest(index=index, as_of=_day(as_of),
                                        queries=[pb.Selection(query=_text(q)) for q in queries])
-        return [CountResult(r.count, r.error, r.code) for r in self._call("CountBatch", request).results]
+        return [CountResult(r.count, r.error, r.code, *((r.query_error.line, r.query_error.column)
+                                                        if r.HasField("query_error") else (None, None)))
+                for r in self._call("CountBatch", request).results]
 
     def members(self, index: str, query: Query | None = None, *, segment: str | None = None, as_of: Day = None,
                 after: str | None = None, limit: int = 0, chunk_size: int = 0) -> Iterator[str]:
@@ -379,6 +382,12 @@ class Client(InsightCalls):
     def create_snapshot(self) -> Snapshot:
         """Write a snapshot of every index now (no deadline: a large server takes seconds)."""
         return snapshot_of(self._call("CreateSnapshot", pb.CreateSnapshotRequest(), deadline=False).snapshot)
+
+    def server_info(self) -> ServerInfo:
+        """Version, uptime, indexes with their sizes, the log, the last snapshot and the slowest recent calls."""
+        from bitseg.wire import server_info_of
+
+        return server_info_of(self._call("GetServerInfo", pb.GetServerInfoRequest()))
 
     def list_snapshots(self) -> list[Snapshot]:
         """The snapshots kept on the server's disk, newest first."""

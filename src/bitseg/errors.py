@@ -39,6 +39,7 @@ class QueryError(BitsegError):
 
     def __init__(self, message: str, *, text: str = "", offset: int | None = None) -> None:
         self.message = message
+        self.text = text     # the query text the position is in ("" when not known)
         self.offset = offset
         if offset is None:
             self.line = self.column = None

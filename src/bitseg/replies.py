@@ -63,6 +63,8 @@ class CountResult:
     count: int
     error: str = ""
     code: str = ""
+    line: int | None = None      # where in the query text the error is (1-based), when it is a query error
+    column: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -199,3 +201,17 @@ class ChangeDay:
     entered: tuple[str, ...]
     left: tuple[str, ...]
     complete: bool = True
+@dataclass(frozen=True)
+class ServerInfo:
+    """What `bitseg info` shows: the server, its indexes (name, customers, lines, memory bytes), its log and
+    last snapshot, and the slowest recent calls (method, index, query cut short, ms, code, at)."""
+
+    version: str
+    uptime_seconds: float
+    serving: bool
+    data_dir: str
+    indexes: tuple[dict, ...]
+    log_bytes: int
+    last_snapshot: Snapshot | None
+    last_snapshot_outcome: str
+    slowest: tuple[dict, ...]

@@ -27,7 +27,15 @@ from bitseg.errors import (
     UnavailableError,
 )
 from bitseg.names import SegmentKind
-from bitseg.replies import GroupStats, IndexInfo, IngestSummary, RejectedRow, SavedSegment, Snapshot
+from bitseg.replies import (
+    GroupStats,
+    IndexInfo,
+    IngestSummary,
+    RejectedRow,
+    SavedSegment,
+    ServerInfo,
+    Snapshot,
+)
 from bitseg.v1 import segments_pb2 as pb
 
 C = grpc.StatusCode
@@ -50,12 +58,50 @@ def status_error(err: grpc.RpcError, query: str | None = None) -> BitsegError:
     details: str = err.details() or ""
     kind = ERRORS.get(code, ServerError)
     error: Any = None
-    if code is C.INVALID_ARGUMENT and query:
-        error = query_error(details, query)
+    if code is C.INVALID_ARGUMENT:
+        detail = query_detail_of(err)
+        if detail is not None:
+            error = query_error_at(details, detail, query)
+        elif query:
+            error = query_error(details, query)  # a server from before QueryErrorDetail: read the message
     if error is None:
         error = kind(details, code.name) if kind in (AuthenticationError, OverloadedError, UnavailableError,
                                                      ServerError) else kind(details)
     error.code, error.details = code.name, details
+    return error
+
+
+def query_detail_of(err: grpc.RpcError) -> pb.QueryErrorDetail | None:
+    """The QueryErrorDetail in a failed call's google.rpc.Status details, if the server sent one."""
+    from grpc_status import rpc_status
+
+    try:
+        status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    except ValueError:  # details that do not match the code and message: ignore them
+        return None
+    for packed in status.details if status is not None else ():
+        if packed.Is(pb.QueryErrorDetail.DESCRIPTOR):
+            detail = pb.QueryErrorDetail()
+            packed.Unpack(detail)
+            return detail
+    return None
+
+
+def query_error_at(details: str, detail: Any, query: str | None) -> QueryError:
+    """The QueryError a QueryErrorDetail describes; its text is `query` when that is the text the server read.
+
+    >>> detail = pb.QueryErrorDetail(offset=5, line=1, column=6, message="unexpected ')'")
+    >>> err = query_error_at("unexpected ')' at 1:6", detail, "a = 1)")
+    >>> err.offset, err.line, err.column, err.text
+    (5, 1, 6, 'a = 1)')
+    """
+    if query is not None and 0 <= detail.offset <= len(query):
+        error = QueryError(detail.message, text=query, offset=detail.offset)
+        if (error.line, error.column) == (detail.line, detail.column):
+            return error
+    # A saved segment's or a structured query's text the client does not have: the position as sent.
+    error = QueryError(details)
+    error.message, error.offset, error.line, error.column = detail.message, detail.offset, detail.line, detail.column
     return error
 
 
@@ -100,3 +146,13 @@ def group_of(g: Any) -> GroupStats:
 
 def snapshot_of(s: Any) -> Snapshot:
     return Snapshot(s.id, s.created, s.bytes, tuple(s.indexes))
+
+
+def server_info_of(r: Any) -> ServerInfo:
+    return ServerInfo(r.version, r.uptime_seconds, r.serving, r.data_dir,
+                      tuple({"name": i.name, "customers": i.customers, "lines": i.lines,
+                             "memory_bytes": i.memory_bytes} for i in r.indexes), r.log_bytes,
+                      snapshot_of(r.last_snapshot) if r.HasField("last_snapshot") else None,
+                      r.last_snapshot_outcome,
+                      tuple({"method": c.method, "index": c.index, "query": c.query, "ms": c.ms, "code": c.code,
+                             "at": c.at} for c in r.slowest))

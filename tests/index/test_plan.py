@@ -96,9 +96,9 @@ PURCHASES MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)  → scan o
      {"ann"}),
     ("orders > 10 AND clv >= 1000 AND last_purchase_date < -180d", """\
 orders > 10 AND clv >= 1000 AND last_purchase_date < -180d  → intersect 3, smallest first
-  orders > 10  → column compare over 3 customers
-  clv >= 1000  → column compare over 3 customers
-  last_purchase_date < -180d  → column compare over 3 customers""", set()),
+  orders > 10  → range index: 2 bit slices
+  clv >= 1000  → range index: 22 bit slices
+  last_purchase_date < -180d  → range index: 15 bit slices""", set()),
     ("purchases MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2) AND purchases NOT MATCHES "
      + "(season = 'SS25')", """\
 PURCHASES MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2) AND PURCHASES NOT MATCHES \
@@ -190,7 +190,11 @@ def test_window_and_codes_are_resolved_in_the_plan(tiny: Index) -> None:
     assert isinstance(scan, p.LineScan)
     assert scan.filters == (p.DimCodes("season", frozenset({1}), 3), p.DayCompare("!=", day_number(AS_OF)))
     assert scan.measures == (p.MeasureTest("sum_amount", ">", 105000),)
-    assert planned(tiny, "orders > 1.5").root == p.FieldRange("orders", ">", (Decimal("1.5"),), 3)
+    assert planned(tiny, "orders > 1.5").root == p.FieldRange("orders", ">", (Decimal("1.5"),), 3, 2)
+    many = planned(tiny, f"orders IN ({', '.join(map(str, range(20)))})").root
+    assert isinstance(many, p.FieldRange) and many.slices is None  # a long IN list reads the column once
+    assert many.access() == "column compare over 3 customers"
+    assert planned(tiny, "orders IN (1, 2)").root.access() == "range index: 2 bit slices, 2 values"
 
 
 def test_and_subtracts_negations_without_a_complement(tiny: Index) -> None:

@@ -30,6 +30,7 @@ from bitseg.cli.common import (
     InputError,
     UsageError,
 )
+from bitseg.cli.operate import print_query_error
 from bitseg.cli.parser import build_parser
 from bitseg.errors import InvalidInputError, NotFoundError
 
@@ -60,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if code == "UNAVAILABLE":
                 message = f"cannot reach the server at {getattr(args, 'server', '?')} ({message})"
             _error(args, code, message)
+            if not getattr(args, "json", False):
+                print_query_error(err)
             return EXIT_CODES.get(code, EXIT_OTHER)
         _error(args, type(err).__name__, str(err))
         if isinstance(err, InvalidInputError):

@@ -7,9 +7,11 @@ import os
 
 from bitseg.cli.catalog import cmd_delete_customers, cmd_indexes, cmd_lists, cmd_segments, cmd_tiers
 from bitseg.cli.common import DEFAULT_SERVER, add_selection
+from bitseg.cli.config import add_options
 from bitseg.cli.history import cmd_changes, cmd_history, cmd_snapshot
 from bitseg.cli.imports import cmd_import
 from bitseg.cli.insight import cmd_criteria, cmd_explain, cmd_overlap, cmd_why
+from bitseg.cli.operate import cmd_info, cmd_ping, cmd_verify, version_text
 from bitseg.cli.query import cmd_breakdown, cmd_buyers, cmd_check, cmd_count, cmd_members, cmd_stats
 from bitseg.cli.serve import cmd_generate, cmd_serve
 from bitseg.csvrecords import CHUNK_BYTES
@@ -21,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "bitmaps, served over gRPC.",
                                      epilog="exit codes: 0 ok, 1 bad input or rejected rows, 2 usage, "
                                      "3 not found, 4 unavailable or other")
+    parser.add_argument("--version", action="version", version=version_text())
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     common = argparse.ArgumentParser(add_help=False)
@@ -38,19 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     on_index = argparse.ArgumentParser(add_help=False, parents=[client])
     on_index.add_argument("--index", required=True, help="index name")
 
-    p = verbs.add_parser("serve", parents=[common], help="run the server")
-    p.add_argument("--data-dir", default=os.environ.get("BITSEG_DATA_DIR", "./bitseg-data"),
-                   help="the write-ahead log and snapshots (default $BITSEG_DATA_DIR or ./bitseg-data)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=50051)
-    p.add_argument("--demo", action="store_true", help="create index 'demo' (generated fashion retailer)")
-    p.add_argument("--demo-size", default="S", help="size of the demo index: XS, S (default), M, L")
-    p.add_argument("--token", default=os.environ.get("BITSEG_TOKEN"), help="require this bearer token")
-    p.add_argument("--tls-cert", help="PEM certificate (with --tls-key: serve TLS)")
-    p.add_argument("--tls-key", help="PEM private key")
-    p.add_argument("--max-workers", type=int, default=32, help="request threads (default %(default)s)")
-    p.add_argument("--grace", type=float, default=10.0, help="seconds running calls get at shutdown")
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p = verbs.add_parser("serve", parents=[common], help="run the server",
+                         description="Settings come from --config FILE (TOML), then BITSEG_<KEY> variables, then "
+                         "flags, each winning over the last; a key is the option's name with _ for -.")
+    add_options(p)
     p.set_defaults(func=cmd_serve)
 
     p = verbs.add_parser("import", parents=[on_index], help="import CSV files through the server")
@@ -171,6 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("snapshot", parents=[client], help="write a snapshot now (or --list them)")
     p.add_argument("--list", action="store_true")
     p.set_defaults(func=cmd_snapshot)
+
+    p = verbs.add_parser("ping", parents=[client], help="exit 0 when the server's health is SERVING")
+    p.set_defaults(func=cmd_ping)
+
+    p = verbs.add_parser("info", parents=[client], help="the server: version, uptime, indexes, log, snapshot, "
+                         "slowest calls")
+    p.set_defaults(func=cmd_info)
+
+    p = verbs.add_parser("verify", parents=[common], help="check a data directory offline: every snapshot's "
+                         "checksums and the whole log; exit 1 naming what is damaged")
+    p.add_argument("--data-dir", default=os.environ.get("BITSEG_DATA_DIR", "./bitseg-data"),
+                   help="the folder to check (default $BITSEG_DATA_DIR or ./bitseg-data)")
+    p.set_defaults(func=cmd_verify)
 
     p = verbs.add_parser("generate", parents=[common], help="write a synthetic fashion retailer (schema + CSV)")
     p.add_argument("--size", help="XS, S (100k customers / 2M lines), M (1M / 20M), L (10M / 100M)")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bitseg.cli.common import EXIT_OK, EXIT_OTHER, UsageError, emit, number
+from bitseg.cli.common import EXIT_OK, EXIT_OTHER, InputError, UsageError, emit, number
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -61,29 +63,57 @@ def load_demo(catalog: Any, size: str = "S", seed: int = 42) -> None:
                                          "seconds": round(time.perf_counter() - started, 2)})
 
 
+def server_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
+    """The ServerConfig that --config FILE, BITSEG_<KEY> variables and the flags make, in that order of strength."""
+    from bitseg.cli.config import BY_KEY, read_file, resolve, token_of
+    from bitseg.query.limits import Limits
+    from bitseg.server.app import ServerConfig
+
+    try:
+        config_file = args.config or environ.get("BITSEG_CONFIG")
+        settings = resolve(read_file(config_file) if config_file else {}, environ,
+                           {key: getattr(args, key, None) for key in BY_KEY})
+        token = token_of(settings)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if bool(settings["tls_cert"]) != bool(settings["tls_key"]):
+        raise UsageError("TLS needs both tls_cert and tls_key")
+    if settings["keep_snapshots"] < 2:
+        raise UsageError("keep_snapshots must be at least 2: the previous snapshot is the fallback for a damaged one")
+    try:
+        cert = Path(settings["tls_cert"]).read_bytes() if settings["tls_cert"] else None
+        key = Path(settings["tls_key"]).read_bytes() if settings["tls_key"] else None
+    except OSError as err:
+        raise InputError(f"{err.filename}: {err.strerror}") from None
+    args.settings = settings
+    return ServerConfig(host=settings["host"], port=settings["port"], token=token, tls_cert=cert, tls_key=key,
+                        max_message_bytes=settings["max_message_bytes"], max_workers=settings["max_workers"],
+                        max_concurrent_rpcs=settings["max_concurrent_rpcs"],
+                        limits=Limits(max_query_length=settings["max_query_bytes"], max_depth=settings["max_depth"],
+                                      max_in_values=settings["max_in_values"]),
+                        data_dir=settings["data_dir"], daily_at=settings["snapshot_time"],
+                        keep=settings["keep_snapshots"], metrics_port=settings["metrics_port"])
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bitseg.errors import PersistenceError
-    from bitseg.server.app import ServerConfig, open_store, serve
+    from bitseg.server.app import open_store, serve
     from bitseg.server.logs import setup_logging
 
-    setup_logging(args.log_level)
+    config = server_config(args, os.environ)
+    settings = args.settings
+    setup_logging(settings["log_level"])
     log = logging.getLogger("bitseg.server")
-    if bool(args.tls_cert) != bool(args.tls_key):
-        raise UsageError("TLS needs both --tls-cert and --tls-key")
-    config = ServerConfig(host=args.host, port=args.port, token=args.token or None,
-                          tls_cert=Path(args.tls_cert).read_bytes() if args.tls_cert else None,
-                          tls_key=Path(args.tls_key).read_bytes() if args.tls_key else None,
-                          max_workers=args.max_workers, data_dir=args.data_dir)
     try:
         store = open_store(config)
     except PersistenceError as err:
-        log.error("cannot open the data directory", extra={"data_dir": args.data_dir, "problem": str(err)})
+        log.error("cannot open the data directory", extra={"data_dir": config.data_dir, "problem": str(err)})
         print(f"bitseg serve: {err}", file=sys.stderr)
         return EXIT_OTHER
     try:
-        if args.demo and "demo" not in store.names():
+        if settings["demo"] and "demo" not in store.names():
             try:
-                load_demo(store, args.demo_size)
+                load_demo(store, settings["demo_size"])
             except BaseException:
                 if "demo" in store.names():  # a half-loaded demo must not come back on the next start
                     try:
@@ -92,7 +122,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         log.exception("could not drop the half-loaded demo index")
                 raise
             store.snapshot()  # a restart loads the snapshot instead of replaying millions of logged lines
-        serve(config, store, grace=args.grace)  # a clean stop closes the store after a last snapshot
+        serve(config, store, grace=settings["grace"])  # a clean stop closes the store after a last snapshot
     except BaseException:
         store.close(snapshot=False)  # no-op once closed; else what was acknowledged is in the log
         raise

@@ -59,8 +59,11 @@ class Builtins:
     def add(self, columns: np.ndarray, days: np.ndarray, amounts: np.ndarray, purchase: np.ndarray,
             orders: np.ndarray, size: int) -> None:
         """Fold a batch of purchase lines in (`purchase`: the lines with a positive quantity)."""
+        # value updates touch only the batch's customers (and so their bit slices): O(batch), not O(customers)
         clv = self.fields["clv"]
-        clv.values[:size] += np.rint(np.bincount(columns, weights=amounts, minlength=size)).astype(np.int64)
+        touched, at = np.unique(columns, return_inverse=True)
+        sums = np.rint(np.bincount(at, weights=amounts, minlength=len(touched))).astype(np.int64)
+        clv.put(touched, clv.values[touched] + sums)
         buyers, inverse = np.unique(columns[purchase], return_inverse=True)
         if len(buyers) == 0:
             return
@@ -71,7 +74,7 @@ class Builtins:
             reduce.at(found, inverse, days[purchase])
             # which buyers had a date before: O(batch), not a mask over every customer
             had = np.isin(buyers, bitmap_columns(field.present & from_sorted(buyers)), assume_unique=True)
-            field.values[buyers] = np.where(had, reduce(field.values[buyers], found), found)
+            field.put(buyers, np.where(had, reduce(field.values[buyers], found), found))
             field.present |= from_sorted(buyers)
         pairs = np.unique(columns[purchase].astype(np.int64) << 32 | orders[purchase])
         at = np.searchsorted(self.order_pairs, pairs)
@@ -79,7 +82,8 @@ class Builtins:
         inside = at < len(self.order_pairs)
         known[inside] = self.order_pairs[at[inside]] == pairs[inside]
         fresh = pairs[~known]
-        self.fields["orders"].values[:size] += np.bincount(fresh >> 32, minlength=size)
+        counted, new_orders = np.unique(fresh >> 32, return_counts=True)
+        self.fields["orders"].put(counted, self.fields["orders"].values[counted] + new_orders)
         self.order_pairs = np.sort(np.concatenate((self.order_pairs, fresh)), kind="stable")
 
     def erase(self, gone: BitMap) -> None:

@@ -84,13 +84,12 @@ def _field_rows(node: p.FieldRows, data: IndexData) -> BitMap:
 def _field_range(node: p.FieldRange, data: IndexData) -> BitMap:
     field = data.field(node.field)
     assert isinstance(field, NumberField)
-    size = data.column_count
     if node.op == "in":
-        return field.select_in(node.values, size)
+        return field.select_in(node.values) if node.slices is not None else field.scan_in(node.values, node.columns)
     if node.op == "between":
         low, high = node.values
-        return field.between(low, high, size)
-    return field.select(node.op, node.values[0], size)
+        return field.between(low, high)
+    return field.select(node.op, node.values[0])
 
 
 def _present(node: p.Present, data: IndexData) -> BitMap:

@@ -94,18 +94,23 @@ class FieldRows(PlanNode):
 
 @dataclass(frozen=True)
 class FieldRange(PlanNode):
-    """A compare on an int, decimal or date column in stored units (ten-thousandths, day numbers).
+    """A compare on an int, decimal or date field in stored units (ten-thousandths, day numbers).
 
-    op is a comparison, 'in' or 'between'; `columns` is how many values the compare reads.
+    op is a comparison, 'in' or 'between'. Answered by the field's bit-sliced index, which has `slices`
+    magnitude bit slices; or, when `slices` is None (a long IN list), by one pass over the `columns` values.
     """
 
     field: str
     op: str
     values: tuple[int | Decimal, ...]
     columns: int
+    slices: int | None = None
 
     def access(self) -> str:
-        return f"column compare over {self.columns:,} customers"
+        if self.slices is None:
+            return f"column compare over {self.columns:,} customers"
+        walks = f", {_count(len(set(self.values)), 'value')}" if self.op == "in" else ""
+        return f"range index: {_count(self.slices, 'bit slice')}{walks}"
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Choices made here: PURCHASES MATCHES is answered from the time views when it has no measure, a day window (no
 `date != d`) and at most one dimension with at most 256 matching values; otherwise by one scan of the window's
 lines. AND becomes an intersection of its positive operands minus its negated ones, so `a AND NOT b` never builds
-the complement of b; `f IS NOT NULL` is the field's bitmap of set values. A saved segment is read through the
-per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
+the complement of b; `f IS NOT NULL` is the field's bitmap of set values. A compare on a number field walks its
+bit-sliced index (an IN list of more than RANGE_IN_MAX values reads the column once instead). A saved segment is
+read through the per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
 reference cycle are query errors with their position.
 """
 
@@ -44,6 +45,7 @@ from bitseg.index.views import ANY, cover
 from bitseg.query import expressions as ex
 from bitseg.schema import FieldType
 
+RANGE_IN_MAX = 16  # IN lists on a number field up to this long walk the bit-sliced index once per value
 VIEW_CODES_MAX = 256  # past this many values, one pass over the lines beats a union of views
 _LITERAL_BOUND = 1 << 64
 
@@ -145,7 +147,9 @@ class _Planner:
             raise TypeError(f"not a query node: {node!r}")
         if isinstance(found, NumberField):
             stored = tuple(self.stored(found.kind, v, node) for v in values)
-            return FieldRange(name, op, stored, self.data.column_count, source=node)
+            # an IN list walks the index once per value: past RANGE_IN_MAX values one pass over the column is cheaper
+            slices = found.index.depth if op != "in" or len(set(stored)) <= RANGE_IN_MAX else None
+            return FieldRange(name, op, stored, self.data.column_count, slices, source=node)
         return FieldRows(name, op, values, source=node)
 
     def stored(self, kind: FieldType, value: object, node: ex.Node) -> int | Decimal:

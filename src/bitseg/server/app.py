@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import ipaddress
 import logging
 import signal
 import threading
@@ -29,15 +30,17 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bitseg import Catalog
 from bitseg.errors import InvalidInputError
 from bitseg.persistence import Store
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
-from bitseg.server.errors import status_of
+from bitseg.server.errors import abort, query_detail, status_of
 from bitseg.server.logs import access_log
+from bitseg.server.metrics import Metrics
+from bitseg.server.monitor import Monitor
 from bitseg.server.service import SegmentService
 from bitseg.v1 import segments_pb2 as pb
 
@@ -46,6 +49,7 @@ __all__ = ["Server", "ServerConfig", "build", "open_store", "serve", "start"]
 SERVICE = "bitseg.v1.SegmentService"
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 TIMER_SECONDS = 30.0   # how often the timer thread asks the Store whether the daily snapshot is due
+HEALTH_SECONDS = 1.0   # how often health is re-read (it is also re-read after every call)
 log = logging.getLogger("bitseg.server")
 
 
@@ -63,6 +67,7 @@ class ServerConfig:
     data_dir: str = "./bitseg-data"        # the Store's folder: write-ahead log and snapshots (SPEC §6)
     daily_at: dt.time = dt.time(2)         # the daily snapshot, local time of each index
     keep: int = 7                          # snapshots kept on disk
+    metrics_port: int | None = None        # Prometheus /metrics on this port (0: any free one), on `host`
 
     @property
     def options(self) -> list[tuple[str, int]]:
@@ -75,7 +80,7 @@ class ServerConfig:
 
 # ── handlers: decode, call, map errors, log timing ──────────────────────────────────────────────────
 
-def _method_handlers(servicer: SegmentService) -> dict[str, grpc.RpcMethodHandler]:
+def _method_handlers(servicer: SegmentService, monitor: Monitor) -> dict[str, grpc.RpcMethodHandler]:
     """A handler per RPC of the service descriptor.
 
     Requests arrive as bytes and are decoded here, so a malformed or too deeply nested message is
@@ -94,7 +99,7 @@ def _method_handlers(servicer: SegmentService) -> dict[str, grpc.RpcMethodHandle
         }[(method.client_streaming, method.server_streaming)]
         wrap = _wrap_stream if method.server_streaming else _wrap_unary
         handlers[method.name] = factory(
-            wrap(method.name, behaviour, request_type, method.client_streaming),
+            wrap(method.name, behaviour, request_type, method.client_streaming, monitor),
             request_deserializer=None, response_serializer=response_type.SerializeToString)
     return handlers
 
@@ -114,7 +119,8 @@ def _requests(request_type: Any, raw: Any, client_streaming: bool) -> Any:
     return _decode(request_type, raw)
 
 
-def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_streaming: bool) -> Callable:
+def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
+                monitor: Monitor) -> Callable:
     def handle(raw: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
         code = grpc.StatusCode.OK
@@ -124,13 +130,14 @@ def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_stream
             return behaviour(request, context)
         except Exception as err:  # noqa: BLE001 - every error becomes a status; unexpected ones are logged
             code, message = status_of(err)
-            context.abort(code, message)
+            abort(context, code, message, query_detail(err))
         finally:
-            _log_call(name, context, code, started, request)
+            _log_call(name, context, code, started, request, monitor)
     return handle
 
 
-def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_streaming: bool) -> Callable:
+def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_streaming: bool,
+                 monitor: Monitor) -> Callable:
     def handle(raw: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         started = time.perf_counter()
         code = grpc.StatusCode.OK
@@ -143,16 +150,18 @@ def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_strea
                 sent += 1
         except Exception as err:  # noqa: BLE001
             code, message = status_of(err)
-            context.abort(code, message)
+            abort(context, code, message, query_detail(err))
         finally:
             if code is grpc.StatusCode.OK and not context.is_active():
                 code = grpc.StatusCode.CANCELLED  # the client went away or the deadline passed mid-stream
-            _log_call(name, context, code, started, request, messages=sent)
+            _log_call(name, context, code, started, request, monitor, messages=sent)
     return handle
 
 
 def _log_call(name: str, context: grpc.ServicerContext, code: grpc.StatusCode, started: float,
-              request: Any, **extra: Any) -> None:
+              request: Any, monitor: Monitor, **extra: Any) -> None:
+    """The one place every call ends: the access log, the slow-call log, metrics and health."""
+    monitor.call_ended(name, code.name, time.perf_counter() - started, request)
     if access_log.enabled:
         index = getattr(request, "index", None)
         if isinstance(index, str) and index:
@@ -204,32 +213,48 @@ class Server:
     """A running server: its port, its indexes, and a graceful stop."""
 
     def __init__(self, grpc_server: grpc.Server, port: int, health_servicer: health.HealthServicer,
-                 catalog: Catalog | Store, config: ServerConfig) -> None:
+                 catalog: Catalog | Store, config: ServerConfig, monitor: Monitor) -> None:
         self.grpc_server = grpc_server
         self.port = port
         self.health = health_servicer
         self.catalog = catalog
         self.config = config
+        self.monitor = monitor
+        self.metrics_port: int | None = None
         self._stopping = threading.Event()
-        self._timer: threading.Thread | None = None
         self._store_open = isinstance(catalog, Store)
-        if isinstance(catalog, Store):
-            self._timer = threading.Thread(target=self._run_due, name="daily-snapshot", daemon=True)
-            self._timer.start()
+        self._timer = threading.Thread(target=self._watch, name="daily-snapshot", daemon=True)
+        self._timer.start()
 
     @property
     def store(self) -> Store | None:
         """The Store behind the server, or None when it runs on an in-memory Catalog."""
         return self.catalog if isinstance(self.catalog, Store) else None
 
-    def _run_due(self) -> None:
+    def _watch(self) -> None:
+        """Re-read health every HEALTH_SECONDS; run the daily snapshot when due (asked every TIMER_SECONDS)."""
+        store = self.store
+        asked = time.monotonic()
+        while not self._stopping.wait(HEALTH_SECONDS):
+            if store is not None and time.monotonic() - asked >= TIMER_SECONDS:
+                asked = time.monotonic()
+                self.run_due()
+            self.monitor.refresh_health()
+
+    def run_due(self, now: dt.datetime | None = None) -> None:
+        """The daily snapshot when it is due; its outcome goes to `info`, metrics and health."""
         store = self.store
         assert store is not None
-        while not self._stopping.wait(TIMER_SECONDS):
-            try:
-                store.run_due()
-            except Exception:
-                log.exception("daily snapshot failed")
+        started = time.perf_counter()
+        try:
+            info = store.run_due(now)
+        except Exception as err:
+            log.exception("daily snapshot failed")
+            self.monitor.snapshot_done(time.perf_counter() - started, err)
+        else:
+            if info is not None:
+                self.monitor.snapshot_done(time.perf_counter() - started, None, info)
+        self.monitor.refresh_health()
 
     @property
     def address(self) -> str:
@@ -240,9 +265,10 @@ class Server:
         self.health.enter_graceful_shutdown()
         self.grpc_server.stop(grace).wait()
         self._stopping.set()
-        if self._timer is not None:
+        if self._timer.is_alive():
             self._timer.join()  # a daily snapshot under way finishes first
-            self._timer = None
+        if self.monitor.metrics is not None:
+            self.monitor.metrics.stop()
         store, self._store_open = (self.store if self._store_open else None), False
         if store is not None:
             try:
@@ -280,18 +306,21 @@ def build(config: ServerConfig, catalog: Catalog | Store | None = None) -> Serve
 def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     servicer = (SegmentService(catalog.catalog, store=catalog) if isinstance(catalog, Store)
                 else SegmentService(catalog))
+    metrics = Metrics() if config.metrics_port is not None else None
+    monitor = Monitor(servicer.catalog, servicer.store, metrics)
+    servicer.server_info = monitor.info
     interceptors = [BearerAuth(config.token)] if config.token else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
                          interceptors=interceptors, options=config.options,
                          maximum_concurrent_rpcs=config.max_concurrent_rpcs)
-    handlers = _method_handlers(servicer)
+    handlers = _method_handlers(servicer, monitor)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
     server.add_registered_method_handlers(SERVICE, handlers)
 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    monitor.health = health_servicer
+    monitor.refresh_health()
     reflection.enable_server_reflection((SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
     address = f"{config.host}:{config.port}"
@@ -304,17 +333,38 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
         port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"cannot listen on {address}")
-    return Server(server, port, health_servicer, catalog, config)
+    return Server(server, port, health_servicer, catalog, config, monitor)
 
 
 def start(config: ServerConfig, catalog: Catalog | Store | None = None) -> Server:
     server = build(config, catalog)
     server.grpc_server.start()
+    metrics = server.monitor.metrics
+    if metrics is not None and config.metrics_port is not None:
+        server.metrics_port = metrics.serve(config.metrics_port, config.host)
+        log.info("metrics", extra={"url": f"http://{config.host}:{server.metrics_port}/metrics"})
+    if config.token and not config.tls_cert and not _loopback(config.host):
+        log.warning("a token is sent in clear text: without TLS anyone on the network can read it",
+                    extra={"host": config.host})
     store = server.store
     log.info("listening", extra={"address": server.address, "tls": bool(config.tls_cert),
                                  "auth": bool(config.token),
                                  "data_dir": str(store.data_dir) if store is not None else None})
     return server
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` only listens on this machine.
+
+    >>> _loopback("127.0.0.1"), _loopback("localhost"), _loopback("0.0.0.0"), _loopback("[::1]")
+    (True, True, False, True)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(config: ServerConfig, catalog: Catalog | Store | None = None, grace: float = 10.0,

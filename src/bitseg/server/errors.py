@@ -1,10 +1,17 @@
-"""The one table from bitseg errors to gRPC status codes (SPEC §5); anything else is INTERNAL and logged."""
+"""The one table from bitseg errors to gRPC status codes (SPEC §5); anything else is INTERNAL and logged.
+
+A QueryError with a position also travels as a `bitseg.v1.QueryErrorDetail` in the google.rpc.Status details
+(grpcio-status), so a program reads the position without parsing the message.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import grpc
+from google.protobuf import any_pb2
+from google.rpc import status_pb2
+from grpc_status import rpc_status
 
 from bitseg.errors import (
     AlreadyExistsError,
@@ -16,6 +23,7 @@ from bitseg.errors import (
     ReadOnlyError,
     SchemaError,
 )
+from bitseg.v1 import segments_pb2 as pb
 
 log = logging.getLogger("bitseg.server")
 
@@ -54,3 +62,26 @@ def status_of(err: BaseException) -> tuple[grpc.StatusCode, str]:
             return code, str(err)
     log.error("internal error: %s: %s", type(err).__name__, err, exc_info=err)
     return grpc.StatusCode.INTERNAL, f"internal error ({type(err).__name__}); the server log has the details"
+
+
+def query_detail(err: BaseException) -> pb.QueryErrorDetail | None:
+    """The position of a query error, or None for any other error (or one without a position).
+
+    >>> detail = query_detail(QueryError("unexpected ')'", text="a = 1)", offset=5))
+    >>> detail.offset, detail.line, detail.column, detail.message
+    (5, 1, 6, "unexpected ')'")
+    """
+    if not isinstance(err, QueryError) or err.offset is None or err.line is None or err.column is None:
+        return None
+    return pb.QueryErrorDetail(offset=err.offset, line=err.line, column=err.column, message=err.message)
+
+
+def abort(context: grpc.ServicerContext, code: grpc.StatusCode, message: str,
+          detail: pb.QueryErrorDetail | None = None) -> None:
+    """End the call with `code` and `message`, and `detail` (a query error's position) in the status details."""
+    if detail is None:
+        context.abort(code, message)
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    context.abort_with_status(rpc_status.to_status(
+        status_pb2.Status(code=code.value[0], message=message, details=[packed])))

@@ -22,7 +22,7 @@ from bitseg.persistence import SnapshotInfo, Store
 from bitseg.query.expressions import InSegment, Node
 from bitseg.server.batches import Columns, Rows, read_batch
 from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
-from bitseg.server.errors import DeadlineExceeded, status_of
+from bitseg.server.errors import DeadlineExceeded, query_detail, status_of
 from bitseg.server.inflight import InFlight
 from bitseg.server.insight import InsightRpcs
 from bitseg.v1 import segments_pb2 as pb
@@ -47,6 +47,7 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
         self.catalog = catalog
         self.store = store  # for snapshots only
         self.inflight = InFlight()  # bytes of ingest messages being converted at once
+        self.server_info: Callable[[], pb.GetServerInfoResponse] | None = None  # set by server.app
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -352,6 +353,12 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
         infos = self._store(context).list_snapshots()
         return pb.ListSnapshotsResponse(snapshots=[self._snapshot(i) for i in infos if i.problem is None])
 
+    def GetServerInfo(self, request: pb.GetServerInfoRequest,
+                      context: grpc.ServicerContext) -> pb.GetServerInfoResponse:
+        if self.server_info is None:
+            raise NotImplementedError("this servicer runs outside a bitseg server")
+        return self.server_info()
+
 
 def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> None:
     """One core call for one part of a batch; bad rows are set aside with their number, the others go in."""
@@ -364,7 +371,7 @@ def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tupl
 def _count_result(count: int | Exception) -> pb.CountResult:
     if isinstance(count, Exception):
         code, message = status_of(count)
-        return pb.CountResult(error=message, code=code.name)
+        return pb.CountResult(error=message, code=code.name, query_error=query_detail(count))
     return pb.CountResult(count=count)
 
 

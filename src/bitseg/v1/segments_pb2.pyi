@@ -444,14 +444,16 @@ class CountBatchRequest(_message.Message):
     def __init__(self, index: _Optional[str] = ..., queries: _Optional[_Iterable[_Union[Selection, _Mapping]]] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class CountResult(_message.Message):
-    __slots__ = ("count", "error", "code")
+    __slots__ = ("count", "error", "code", "query_error")
     COUNT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_ERROR_FIELD_NUMBER: _ClassVar[int]
     count: int
     error: str
     code: str
-    def __init__(self, count: _Optional[int] = ..., error: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+    query_error: QueryErrorDetail
+    def __init__(self, count: _Optional[int] = ..., error: _Optional[str] = ..., code: _Optional[str] = ..., query_error: _Optional[_Union[QueryErrorDetail, _Mapping]] = ...) -> None: ...
 
 class CountBatchResponse(_message.Message):
     __slots__ = ("results",)
@@ -1052,3 +1054,69 @@ class ChangeDay(_message.Message):
     left: _containers.RepeatedScalarFieldContainer[str]
     complete: bool
     def __init__(self, day: _Optional[str] = ..., entered: _Optional[_Iterable[str]] = ..., left: _Optional[_Iterable[str]] = ..., complete: _Optional[bool] = ...) -> None: ...
+
+class QueryErrorDetail(_message.Message):
+    __slots__ = ("offset", "line", "column", "message")
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    offset: int
+    line: int
+    column: int
+    message: str
+    def __init__(self, offset: _Optional[int] = ..., line: _Optional[int] = ..., column: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class GetServerInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class IndexSize(_message.Message):
+    __slots__ = ("name", "customers", "lines", "memory_bytes")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    customers: int
+    lines: int
+    memory_bytes: int
+    def __init__(self, name: _Optional[str] = ..., customers: _Optional[int] = ..., lines: _Optional[int] = ..., memory_bytes: _Optional[int] = ...) -> None: ...
+
+class SlowCall(_message.Message):
+    __slots__ = ("method", "index", "query", "ms", "at", "code")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    MS_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    index: str
+    query: str
+    ms: float
+    at: str
+    code: str
+    def __init__(self, method: _Optional[str] = ..., index: _Optional[str] = ..., query: _Optional[str] = ..., ms: _Optional[float] = ..., at: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class GetServerInfoResponse(_message.Message):
+    __slots__ = ("version", "uptime_seconds", "indexes", "log_bytes", "last_snapshot", "last_snapshot_outcome", "slowest", "serving", "data_dir")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    INDEXES_FIELD_NUMBER: _ClassVar[int]
+    LOG_BYTES_FIELD_NUMBER: _ClassVar[int]
+    LAST_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SNAPSHOT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SLOWEST_FIELD_NUMBER: _ClassVar[int]
+    SERVING_FIELD_NUMBER: _ClassVar[int]
+    DATA_DIR_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    uptime_seconds: float
+    indexes: _containers.RepeatedCompositeFieldContainer[IndexSize]
+    log_bytes: int
+    last_snapshot: Snapshot
+    last_snapshot_outcome: str
+    slowest: _containers.RepeatedCompositeFieldContainer[SlowCall]
+    serving: bool
+    data_dir: str
+    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., indexes: _Optional[_Iterable[_Union[IndexSize, _Mapping]]] = ..., log_bytes: _Optional[int] = ..., last_snapshot: _Optional[_Union[Snapshot, _Mapping]] = ..., last_snapshot_outcome: _Optional[str] = ..., slowest: _Optional[_Iterable[_Union[SlowCall, _Mapping]]] = ..., serving: _Optional[bool] = ..., data_dir: _Optional[str] = ...) -> None: ...

@@ -196,6 +196,11 @@ class SegmentServiceStub:
                 request_serializer=bitseg_dot_v1_dot_segments__pb2.WatchChangesRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_segments__pb2.ChangeDay.FromString,
                 _registered_method=True)
+        self.GetServerInfo = channel.unary_unary(
+                '/bitseg.v1.SegmentService/GetServerInfo',
+                request_serializer=bitseg_dot_v1_dot_segments__pb2.GetServerInfoRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_segments__pb2.GetServerInfoResponse.FromString,
+                _registered_method=True)
 
 
 class SegmentServiceServicer:
@@ -395,7 +400,7 @@ class SegmentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetHistory(self, request, context):
-        """── history and persistence (answered UNIMPLEMENTED until persistence is built) ───────────────────────
+        """── history and persistence ──────────────────────────────────────────────────────────────────────────
 
         The daily size, entered and left counts of a hot segment, one row per snapshot day in [start, end].
         """
@@ -460,6 +465,14 @@ class SegmentServiceServicer:
         """A trigger segment's evaluated days after `since` (entered and left ids, each message with its day), then
         each new day as it is evaluated, until the client hangs up. NOT_FOUND: unknown index or segment, or no
         evaluation yet. INVALID_ARGUMENT: not a trigger segment, or `since` older than the kept days.
+        ── the server itself ─────────────────────────────────────────────────────────────────────────────────
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServerInfo(self, request, context):
+        """Version, uptime, every index with its size, the log, the last snapshot and the slowest recent calls.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -627,6 +640,11 @@ def add_SegmentServiceServicer_to_server(servicer, server):
                     servicer.WatchChanges,
                     request_deserializer=bitseg_dot_v1_dot_segments__pb2.WatchChangesRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_segments__pb2.ChangeDay.SerializeToString,
+            ),
+            'GetServerInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServerInfo,
+                    request_deserializer=bitseg_dot_v1_dot_segments__pb2.GetServerInfoRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_segments__pb2.GetServerInfoResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1495,6 +1513,33 @@ class SegmentService:
             '/bitseg.v1.SegmentService/WatchChanges',
             bitseg_dot_v1_dot_segments__pb2.WatchChangesRequest.SerializeToString,
             bitseg_dot_v1_dot_segments__pb2.ChangeDay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServerInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.SegmentService/GetServerInfo',
+            bitseg_dot_v1_dot_segments__pb2.GetServerInfoRequest.SerializeToString,
+            bitseg_dot_v1_dot_segments__pb2.GetServerInfoResponse.FromString,
             options,
             channel_credentials,
             insecure,
