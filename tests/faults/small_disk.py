@@ -91,6 +91,14 @@ def give_back(path: Path) -> None:
         path.unlink()
 
 
+def _entry(line: str) -> dict:
+    """A log line: JSON, or (a warning printed before logging starts) its text."""
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"text": line}
+
+
 class Serving:
     """`bitseg serve --port 0 --data-dir …` in a subprocess, its logs drained."""
 
@@ -102,15 +110,15 @@ class Serving:
         self.logs: list[dict] = []
         self.address = ""
         for line in self.process.stderr:
-            self.logs.append(json.loads(line))
-            if self.logs[-1]["msg"] == "listening":
+            self.logs.append(_entry(line))
+            if self.logs[-1].get("msg") == "listening":
                 self.address = self.logs[-1]["address"]
                 break
         else:
             self.process.wait(timeout=30)
             raise AssertionError(f"the server did not start: {self.logs}")
         stream = self.process.stderr
-        self._drain = threading.Thread(target=lambda: self.logs.extend(json.loads(x) for x in stream), daemon=True)
+        self._drain = threading.Thread(target=lambda: self.logs.extend(map(_entry, stream)), daemon=True)
         self._drain.start()
 
     @property

@@ -51,6 +51,7 @@ def test_a_full_disk_never_shows_an_unacknowledged_write_and_heals(tmp_path: Pat
             with pytest.raises(UnavailableError, match="refused while the log cannot be written"):
                 client.upsert_profiles("shop", profiles("c", 10))  # read-only, reads go on
             assert client.count("shop", "vip = true") == 50
+            assert client.health() == "NOT_SERVING"  # the store is read-only: health says so
             give_back(filler)
 
             def accepted() -> bool:
@@ -61,6 +62,7 @@ def test_a_full_disk_never_shows_an_unacknowledged_write_and_heals(tmp_path: Pat
                 return True
             assert wait_until(accepted), "the store did not heal when space came back"
             assert client.count("shop", "ALL") == 2100
+            assert wait_until(lambda: client.health() == "SERVING")  # healed without a restart
             client.close()
             server.kill()  # kill -9: only the log holds the acknowledged changes
             server = Serving(disk / "data")
