@@ -339,7 +339,7 @@ def index_bytes(index: Index) -> dict[str, int]:
     line_arrays = index.lines._columns
     parts["line store (used)"] = sum(a.itemsize for a in line_arrays.values()) * index.line_count
     parts["line store (spare capacity, not resident until written)"] = sum(a.nbytes for a in line_arrays.values()) - parts["line store (used)"]
-    parts["order pairs"] = index.builtins.order_pairs.nbytes
+    parts["order pairs (hash set)"] = index.builtins.order_pairs.nbytes
     views = [b for view in index.views.views.values() for b in view.bitmaps()]
     parts["time views (bitmaps)"] = sum(bitmap_bytes(b) for b in views)
     field_bitmaps, field_arrays = 0, 0
@@ -357,9 +357,10 @@ def index_bytes(index: Index) -> dict[str, int]:
     keys = translator._keys[: translator.size]
     key_bytes = sum(map(sys.getsizeof, keys.tolist()))
     parts["id translation"] = translator._keys.nbytes + key_bytes + sys.getsizeof(translator._columns)
-    dictionaries = [*index.lines.dictionaries.values(), index.lines.orders]
-    parts["dictionaries (order ids, dimension values)"] = sum(
-        sys.getsizeof(d.codes) + sys.getsizeof(d.values) + sum(map(sys.getsizeof, d.values)) for d in dictionaries)
+    parts["order ids (hash table)"] = index.lines.orders.nbytes
+    parts["dictionaries (dimension values)"] = sum(
+        sys.getsizeof(d.codes) + sys.getsizeof(d.values) + sum(map(sys.getsizeof, d.values))
+        for d in index.lines.dictionaries.values())
     return parts
 
 

@@ -1,8 +1,10 @@
 """A slow, obvious evaluator of segment queries over plain Python rows and sets: the engine's independent oracle.
 
 It reads SPEC §1–§4 literally and shares nothing with the engine but the expression tree and the schema types:
-no bitmaps, no time buckets, no rewrites. Every customer is checked one by one, every purchase line is looked
-at for every MATCHES. It is meant to be easy to check by reading, not to be fast.
+no bitmaps, no time buckets, no rewrites. "As of D" (SPEC §2) is read the same way: on day D every line dated
+after D is skipped, by PURCHASES MATCHES and by the built-ins alike (`value(..., as_of)` filters the customer's
+lines itself; nothing is asked of the engine), while profile fields are read as they are now.
+Every customer is checked one by one, every purchase line is looked at for every MATCHES. It is meant to be easy to check by reading, not to be fast.
 
 Data is given as the engine receives it, but already typed:
 
@@ -284,11 +286,14 @@ class Oracle:
                 self._by_customer.setdefault(line.customer, []).append(line)
         return self._by_customer.get(customer, [])
 
-    def value(self, customer: str, name: str) -> object:
-        """The customer's value of a profile or built-in field; None is NULL."""
+    def value(self, customer: str, name: str, as_of: dt.date | None = None) -> object:
+        """The customer's value of a profile or built-in field on day `as_of` (None: over every line); None is NULL.
+
+        Profiles keep no history; the built-ins are those of the lines dated up to `as_of` (SPEC §2).
+        """
         if name in self.schema.profile:
             return self.profiles.get(customer, {}).get(name)
-        lines = self.lines_of(customer)
+        lines = [line for line in self.lines_of(customer) if as_of is None or line.day <= as_of]
         purchases = [line for line in lines if line.is_purchase]
         if name == "orders":
             return len({line.order_key for line in purchases})
@@ -357,13 +362,13 @@ class Oracle:
         name = node.field  # type: ignore[attr-defined]
         kind = self.field_type(name)
         if isinstance(node, IsNull):
-            return lambda customer: self.value(customer, name) is None
+            return lambda customer: self.value(customer, name, as_of) is None
         if kind is FieldType.PRESENCE:
             raise OracleError(f"presence field {name!r} only takes IS [NOT] NULL")
         if isinstance(node, Contains):
             if kind is not FieldType.TAGS or not isinstance(node.value, str):
                 raise OracleError(f"CONTAINS needs a tags field and a string: {node}")
-            return lambda customer: node.value in (self.value(customer, name) or ())
+            return lambda customer: node.value in (self.value(customer, name, as_of) or ())
         if kind is FieldType.TAGS:
             raise OracleError(f"tags field {name!r} only takes CONTAINS and IS [NOT] NULL")
         if isinstance(node, Anniversary):
@@ -372,7 +377,7 @@ class Oracle:
             pairs = anniversary_month_days(resolve(node.start, as_of), resolve(node.end, as_of))
 
             def in_window(customer: str) -> bool:
-                day = self.value(customer, name)
+                day = self.value(customer, name, as_of)
                 return day is not None and (day.month, day.day) in pairs  # type: ignore[attr-defined]
             return in_window
         if isinstance(node, Compare):
@@ -381,21 +386,21 @@ class Oracle:
             op, right = node.op, self._literal(kind, node.value, as_of)
 
             def compared(customer: str) -> bool:
-                left = self.value(customer, name)
+                left = self.value(customer, name, as_of)
                 return left is not None and compare(left, op, right)
             return compared
         if isinstance(node, Between):
             low, high = self._literal(kind, node.low, as_of), self._literal(kind, node.high, as_of)
 
             def between(customer: str) -> bool:
-                left = self.value(customer, name)
+                left = self.value(customer, name, as_of)
                 return left is not None and low <= left <= high  # type: ignore[operator]
             return between
         if isinstance(node, In):
             values = [self._literal(kind, value, as_of) for value in node.values]
 
             def within(customer: str) -> bool:
-                left = self.value(customer, name)
+                left = self.value(customer, name, as_of)
                 return left is not None and any(left == value for value in values)
             return within
         raise OracleError(f"unknown node {node!r}")
@@ -445,7 +450,9 @@ class Oracle:
     def measures(self, customer: str, node: Matches, as_of: dt.date) -> dict[str, object]:
         """count, days, sum_amount, sum_quantity over the customer's lines matching the line params."""
         filters = [p for p in node.params if not isinstance(p, MeasureCompare)]
-        matching = [line for line in self.lines_of(customer) if self._line_matches(line, filters, as_of)]
+        # lines after D do not exist yet on D, whatever the date params say
+        matching = [line for line in self.lines_of(customer)
+                    if line.day <= as_of and self._line_matches(line, filters, as_of)]
         purchases = [line for line in matching if line.is_purchase]
         return {
             "count": len({line.order_key for line in purchases}),

@@ -332,3 +332,18 @@ def test_amounts_text_keeps_the_sign_of_small_returns() -> None:
     flat = row.reshape(-1)
     assert bytes(flat[flat != 0]) == b"-0.500.050.001234.56-1.00"
 
+
+
+def test_birthdays_are_spread_over_the_year() -> None:
+    """Clipped ages once put a quarter of the customers' birthdays on the last day of the data (4,230 "today"
+    in the demo); about 1/365 of them have it on any one day."""
+    from bitseg.generate import generate_profiles
+
+    profiles = generate_profiles(20_000, seed=3, end="2026-03-14")
+    births = profiles["birth_date"][~np.isnat(profiles["birth_date"])].astype(object)
+    today = sum(1 for b in births if (b.month, b.day) == (3, 14))
+    assert today < 3 * len(births) / 365, today
+    assert max(np.unique(profiles["birth_date"][~np.isnat(profiles["birth_date"])],
+                         return_counts=True)[1]) < 20
+    again = generate_profiles(20_000, seed=3, end="2026-03-14")
+    assert np.array_equal(again["birth_date"], profiles["birth_date"], equal_nan=True)

@@ -26,7 +26,7 @@ from typing import Any, Literal, Self
 import grpc
 
 from bitseg.client_insight import InsightCalls
-from bitseg.csvrecords import CHUNK_BYTES, CsvSource, cell_text
+from bitseg.csvrecords import CHUNK_BYTES, CsvSource, cell_text, content_sha256
 from bitseg.errors import ServerError, UnavailableError
 from bitseg.names import SegmentKind
 from bitseg.query.expressions import Node
@@ -44,7 +44,7 @@ from bitseg.replies import (
 )
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
-from bitseg.wire import group_of, index_info_of, segment_of, snapshot_of, status_error, summary_of
+from bitseg.wire import group_of, index_info_of, segment_of, snapshot_of, status_error, summary_of, with_port
 
 Query = str | Node               # segment query text (SPEC §2) or a bitseg.query tree
 Day = dt.date | str | None       # a day, "YYYY-MM-DD", or None for today in the index timezone
@@ -76,7 +76,7 @@ class Client(InsightCalls):
     """A channel to a bitseg server with the token and the deadline every call carries.
 
     Args:
-        address: HOST:PORT of the server.
+        address: HOST:PORT of the server (HOST alone means port 50051).
         token: the server's bearer token, if it has one.
         tls: None for plain text; True for TLS checked against the system's roots; a CA certificate as PEM bytes
             or as the path of a PEM file; or grpc.ChannelCredentials.
@@ -90,6 +90,7 @@ class Client(InsightCalls):
                  timeout: float | None = 60.0, tls_server_name: str | None = None, retries: int = 5) -> None:
         options: list[tuple[str, int | str]] = [("grpc.max_receive_message_length", MAX_MESSAGE),
                                                 ("grpc.max_send_message_length", MAX_MESSAGE)]
+        address = with_port(address)
         if not tls:  # None, False, or an empty CA path from an empty environment variable
             self._channel = grpc.insecure_channel(address, options)
         else:
@@ -193,8 +194,11 @@ class Client(InsightCalls):
 
     def import_csv(self, index: str, path: str | os.PathLike[str], kind: Literal["profiles", "purchases"], *,
                    chunk_bytes: int = CHUNK_BYTES,
-                   progress: Callable[[int, int, int], None] | None = None) -> IngestSummary:
+                   progress: Callable[[int, int, int], None] | None = None, force: bool = False) -> IngestSummary:
         """Stream a CSV (or gzipped CSV) file to the server in chunks of whole records; the server parses them.
+
+        The first message carries the SHA-256 of the file's content: an index that already imported the same
+        content refuses it (AlreadyExistsError naming the day) unless `force`, so a retried load is not doubled.
 
         `progress(bytes_read, total_bytes, lines_sent)` is called after each chunk. Rejected rows carry their
         line number in the file. InvalidInputError without `code` for a file that cannot be read as CSV.
@@ -202,13 +206,15 @@ class Client(InsightCalls):
         if kind not in ("profiles", "purchases"):
             raise ValueError(f"kind must be 'profiles' or 'purchases', not {kind!r}")
         batch_type = pb.ProfileBatch if kind == "profiles" else pb.PurchaseBatch
+        digest = content_sha256(path)
         source = CsvSource(os.fspath(path), chunk_bytes)
 
         def batches() -> Iterator[Any]:
             first = True
             for data, line in source.chunks():
+                whole: dict[str, Any] = {"file_sha256": digest, "file_name": Path(path).name, "force": force} if first else {}
                 yield batch_type(index=index if first else "",
-                                 csv=pb.CsvChunk(header=source.header, data=data, first_line=line))
+                                 csv=pb.CsvChunk(header=source.header, data=data, first_line=line), **whole)
                 first = False
                 if progress is not None:
                     progress(source.bytes_read, source.total_bytes, source.line - 2)

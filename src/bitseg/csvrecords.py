@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import hashlib
 import io
 import os
 from collections.abc import Iterable, Iterator
@@ -52,6 +53,18 @@ def last_record_end(buffer: bytes) -> int:
         quotes -= buffer.count(b'"', previous + 1, at)
         at = previous
     return at
+
+
+def content_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 (hex) of a file's content, decompressed when it is gzip, so `x.csv` and `x.csv.gz` match."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+        raw.seek(0)
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw  # type: ignore[assignment]
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class CsvSource:

@@ -156,3 +156,19 @@ def server_info_of(r: Any) -> ServerInfo:
                       r.last_snapshot_outcome,
                       tuple({"method": c.method, "index": c.index, "query": c.query, "ms": c.ms, "code": c.code,
                              "at": c.at} for c in r.slowest))
+
+
+DEFAULT_PORT = 50051
+
+
+def with_port(address: str) -> str:
+    """`address` with bitseg's port when it names none (gRPC itself would pick 443).
+
+    >>> with_port("db1"), with_port("db1:6000"), with_port("[::1]"), with_port("unix:/tmp/s")
+    ('db1:50051', 'db1:6000', '[::1]:50051', 'unix:/tmp/s')
+    """
+    if "://" in address or address.startswith(("unix:", "dns:", "ipv4:", "ipv6:")):
+        return address
+    if address.startswith("["):
+        return address if "]:" in address else f"{address}:{DEFAULT_PORT}"
+    return address if ":" in address else f"{address}:{DEFAULT_PORT}"

@@ -81,6 +81,7 @@ CHANGES: dict[str, Callable[[Index], Any]] = {
     "update_list": lambda i: i.update_list("picked", add=["a", "z"]),
     "save_tiering": lambda i: i.save_tiering("t", [("high", "points > 6")], "low"),
     "record_evaluation": lambda i: i.record_evaluation(i.daily_evaluation(AS_OF)),
+    "remember_import": lambda i: i.remember_import("ab" * 32, "purchases", "p.csv", "2026-03-14"),
 }
 
 # calls that are refused (raise) or change nothing, per write operation
@@ -104,6 +105,7 @@ REFUSED: dict[str, list[Callable[[Index], Any]]] = {
     "save_tiering": [lambda i: i.save_tiering("t", [("x", "vip = 3")], "rest"),
                      lambda i: i.save_tiering("t", [("x", "ALL")], "x")],
     "record_evaluation": [lambda i: i.record_evaluation({"segments": []})],
+    "remember_import": [lambda i: i.remember_import("not a digest", "purchases", "p.csv", "2026-03-14")],
 }
 
 

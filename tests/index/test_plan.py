@@ -92,7 +92,8 @@ GOLDEN = [
 PURCHASES MATCHES (brand = 'Levi''s', date >= -6m)  → time views: brand 1 value, 34 buckets (5 months, 29 days), \
 days 2025-09-03 to 2026-03-01""", {"ann"}),
     ("purchases MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)", """\
-PURCHASES MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)  → scan of 4 lines, days from 2025-09-03""",
+PURCHASES MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)  → line bitmaps: brand 1 value ∩ days 2025-09-03 to \
+2026-03-03, at most 2 of 4 lines""",
      {"ann"}),
     ("orders > 10 AND clv >= 1000 AND last_purchase_date < -180d", """\
 orders > 10 AND clv >= 1000 AND last_purchase_date < -180d  → intersect 3, smallest first
@@ -103,7 +104,8 @@ orders > 10 AND clv >= 1000 AND last_purchase_date < -180d  → intersect 3, sma
      + "(season = 'SS25')", """\
 PURCHASES MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2) AND PURCHASES NOT MATCHES \
 (season = 'SS25')  → minus 1
-  PURCHASES MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2)  → scan of 5 lines, all days
+  PURCHASES MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2)  → line bitmaps: department 1 value ∩ \
+season 1 value ∩ days up to 2026-03-03, at most 1 of 5 lines
   minus PURCHASES MATCHES (season = 'SS25')  → time views: season 1 value, 26 buckets (1 year, 8 months, 17 days), \
 days 2024-06-15 to 2026-03-01""", set()),
     ("ANNIVERSARY(birth_date) BETWEEN today AND +13d AND loyalty_member = true AND email IS NOT NULL", """\
@@ -126,7 +128,7 @@ days 2025-03-03 to 2026-03-01""", {"cid"}),
 (PURCHASES MATCHES (date >= -365d, sum_amount >= 500) OR IN LIST 'gold_manual') AND NOT IN LIST 'tier_blocked'  \
 → minus 1
   PURCHASES MATCHES (date >= -365d, sum_amount >= 500) OR IN LIST 'gold_manual'  → union of 2
-    PURCHASES MATCHES (date >= -365d, sum_amount >= 500)  → scan of 4 lines, days from 2025-03-03
+    PURCHASES MATCHES (date >= -365d, sum_amount >= 500)  → scan of 4 lines, days 2025-03-03 to 2026-03-03
     IN LIST 'gold_manual'  → static list bitmap
   minus IN LIST 'tier_blocked'  → static list bitmap""", {"cid"}),
     ("tags CONTAINS 'app_user' AND NOT country IN ('NL', 'BE')", """\
@@ -138,7 +140,7 @@ IN SEGMENT 'shoe_buyers' AND PURCHASES NOT MATCHES (date != YESTERDAY)  → minu
   IN SEGMENT 'shoe_buyers'  → cached segment 'shoe_buyers' as of 2026-03-03, else:
     PURCHASES MATCHES (department = 'Shoes')  → time views: department 1 value, 26 buckets (1 year, 8 months, \
 17 days), days 2024-06-15 to 2026-03-01
-  minus PURCHASES MATCHES (date != YESTERDAY)  → scan of 5 lines, all days""", set()),
+  minus PURCHASES MATCHES (date != YESTERDAY)  → scan of 5 lines, days up to 2026-03-03""", set()),
 ]
 
 
@@ -163,8 +165,10 @@ def test_walk_visits_every_node_parents_first(tiny: Index) -> None:
     ("purchases MATCHES (brand = 'Levi''s')", p.ViewWindow),                        # all time: still views
     ("purchases MATCHES (date >= -30d)", p.ViewWindow),                             # no dimension: ANY
     ("purchases MATCHES (brand != 'Nike', brand != 'x', date <= -1w)", p.ViewWindow),  # one dimension, twice
-    ("purchases MATCHES (brand = 'Levi''s', date >= -6m, count >= 2)", p.LineScan),  # a measure
-    ("purchases MATCHES (brand = 'Levi''s', color = 'black')", p.LineScan),          # two dimensions
+    ("purchases MATCHES (brand = 'Levi''s', date >= -6m, count >= 2)", p.LineBitmaps),  # a measure, narrow
+    ("purchases MATCHES (brand != 'Nike', count >= 2)", p.LineScan),  # a measure, most of the window
+    ("purchases MATCHES (brand = 'Levi''s', color = 'black')", p.LineScan),  # two dimensions, each > half
+    ("purchases MATCHES (department = 'Shoes', color = 'blue')", p.LineBitmaps),  # two dimensions, narrow
     ("purchases MATCHES (brand = 'Levi''s', date != 2026-01-10)", p.LineScan),       # no window
 ])
 def test_views_or_scan(tiny: Index, query: str, kind: type) -> None:

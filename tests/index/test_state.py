@@ -14,6 +14,7 @@ from bitseg import Index
 from bitseg.days import day_number
 from bitseg.index.fields import Field, NumberField, PresenceField, TagsField, ValueField, make_field
 from bitseg.index.lines import Dictionary, LineStore
+from bitseg.index.orderids import OrderIds
 from bitseg.index.translate import Translator
 from bitseg.index.views import ANY, TimeViews
 from bitseg.persistence.deferred import DeferredDictionary
@@ -152,26 +153,25 @@ def test_line_store() -> None:
     for seed, n in ((1, 300), (2, 200), (3, 50)):
         store.append(lines_of(store, seed, n))
     plain(store.state())
-    back = LineStore.from_state(copied(store.state()), ["brand"], Dictionary.from_state(store.orders.state()))
+    back = LineStore.from_state(copied(store.state()), ["brand"], OrderIds.from_state(copied(store.orders.state())))
     same(store.state(), back.state())
     assert back.window(20100, 20200) == store.window(20100, 20200)
     for s in (store, back):
         s.append(lines_of(s, 4, 120))
         s.erase(BitMap([3, 4]))
     same(store.state(), back.state())
-    assert back.orders.values == store.orders.values
+    same(back.orders.state(), store.orders.state())
     window = store.window(20050, 20300)
     names = ["column", "brand", "amount"]
     same(back.gather(names, window), store.gather(names, window))
 
 
-def test_line_store_takes_a_dictionary_built_in_the_background() -> None:
-    store = LineStore(["brand"])
-    store.append(lines_of(store, 1, 300))
-    orders = DeferredDictionary(iter([store.orders.values[:10], store.orders.values[10:]]))
-    back = LineStore.from_state(store.state(), ["brand"], orders)
-    assert back.orders is orders
-    assert back.orders.encode(["o3", "new"]).tolist() == store.orders.encode(["o3", "new"]).tolist()
+def test_order_ids_of_an_older_snapshot_keep_their_codes() -> None:
+    """A FORMAT 2 snapshot holds the order ids by code (a list, deferred at start-up): the codes stay."""
+    ids = [f"o{i}" for i in (5, 1, 9, 3, 7)]
+    for older in (ids, DeferredDictionary(iter([ids[:2], ids[2:]]))):
+        orders = OrderIds.from_state(older)
+        assert orders.encode([*ids, "new"]).tolist() == [0, 1, 2, 3, 4, 5]
 
 
 def test_time_views() -> None:
@@ -208,16 +208,18 @@ def test_index_state_is_the_parts_states() -> None:
     index.update_list("gold", add=["c1", "c2"])
     index.save_segment("nl", "country = 'NL'")
     index.delete_customers(["c2"])
+    index.remember_import("ab" * 32, "purchases", "purchases.csv", "2026-01-30")
     index.count("purchases MATCHES (brand = 'b1', date >= -25d)", as_of="2026-02-01")  # builds day buckets
     assert index.views.day_months
     state = index.state()
     plain(state)
     assert list(state) == ["translator", "existence", "fields", "builtins", "lines", "orders", "views", "registry",
-                           "tracking"]
+                           "tracking", "imports"]
     same(state["translator"], index.translator.state())
     same(state["lines"], index.lines.state())
     back = Index.from_state(index.schema, "back", copied(state))
     same(index.state(), back.state())
+    assert back.imported("ab" * 32) == index.imported("AB" * 32) and back.imported("cd" * 32) is None
     for query in ("country = 'NL'", "tags CONTAINS 'vip'", "points > 10", "IN SEGMENT 'nl'", "IN LIST 'gold'",
                   "orders >= 2", "purchases MATCHES (brand = 'b1', date >= -30d)"):
         assert back.members(query, as_of="2026-01-20") == index.members(query, as_of="2026-01-20"), query

@@ -230,10 +230,10 @@ def test_snapshot_of_nothing_and_of_an_empty_index(empty_store: Store) -> None:
     assert restored.count("ALL") == 0 and restored.count("purchases MATCHES (brand = 'x')") == 0
 
 
-def test_many_order_ids_come_back_in_the_background(tmp_path: Path) -> None:
-    from bitseg.persistence.deferred import DeferredDictionary
+def test_many_order_ids_come_back_from_a_snapshot(tmp_path: Path) -> None:
+    from bitseg.index.orderids import OrderIds
 
-    n = 70_000  # more than one chunk: the order ids get a file of their own and are read back lazily
+    n = 70_000  # many order ids: their hash table is adopted from the snapshot's files, not rebuilt
     columns = {"customer": [f"c{i % 5000}" for i in range(n)], "time": np.full(n, "2026-03-01", "datetime64[D]"),
                "amount": np.ones(n), "order": [f"o{i}" for i in range(n)]}
     more = [{"customer": "c1", "time": "2026-03-02", "amount": "1", "order": "o1"},      # a known order
@@ -246,8 +246,8 @@ def test_many_order_ids_come_back_in_the_background(tmp_path: Path) -> None:
     store.close()
     store = Store(tmp_path).open()
     index = store.get("shop")
-    assert isinstance(index.lines.orders, DeferredDictionary)
-    assert index.count("orders = 14", as_of=shop.AS_OF) == 5000  # served before the order ids are back
+    assert isinstance(index.lines.orders, OrderIds) and len(index.lines.orders) == n
+    assert index.count("orders = 14", as_of=shop.AS_OF) == 5000
     index.add_purchases(more)
     for query in ("orders >= 15", "orders = 14", "purchases MATCHES (count >= 15)", "ALL"):
         assert index.count(query, as_of=shop.AS_OF) == reference.count(query, as_of=shop.AS_OF), query
@@ -280,7 +280,8 @@ def test_file_names_are_the_declared_layout(tmp_path: Path) -> None:
         "keys.msgpack",
         "lines.amount.npy", "lines.brand.npy", "lines.column.npy", "lines.day.npy", "lines.order.npy",
         "lines.quantity.npy",
-        "meta.msgpack", "order_pairs.npy", "schema.toml",
+        "meta.msgpack", "order_pairs.keys.npy", "orders.checks.npy", "orders.ends.npy",
+        "orders.table.keys.npy", "orders.table.values.npy", "orders.texts.npy", "schema.toml",
     ]
     assert snapshot.read_manifest(info.path)["format"] == layout.FORMAT == 2
 

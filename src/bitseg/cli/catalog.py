@@ -15,6 +15,7 @@ from bitseg.cli.common import (
     ids,
     need,
     number,
+    plural,
     read_text,
     table,
 )
@@ -36,7 +37,7 @@ def cmd_indexes(args: argparse.Namespace) -> int:
     elif args.action == "show":
         info = client.get_index(need(args.name, "an index name"))
         emit(args, {**_index_dict(info), "schema_toml": info.schema_toml}, lambda: "\n".join([
-            f"index {info.name}: {number(info.customers)} customers, {number(info.lines)} lines",
+            f"index {info.name}: {plural(info.customers, 'customer')}, {plural(info.lines, 'line')}",
             f"segments: {', '.join(info.segments) or '-'}", f"lists: {', '.join(info.lists) or '-'}", "",
             info.schema_toml.rstrip()]))
     elif args.action == "create":
@@ -93,7 +94,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
             size = client.update_list(args.index, name, remove=given)
         else:
             size = client.update_list(args.index, name, replace=given)
-        emit(args, {"name": args.name, "size": size}, f"list {args.name}: {number(size)} customers")
+        emit(args, {"name": args.name, "size": size}, f"list {args.name}: {plural(size, 'customer')}")
     return EXIT_OK
 
 
@@ -118,5 +119,5 @@ def cmd_tiers(args: argparse.Namespace) -> int:
 
 def cmd_delete_customers(args: argparse.Namespace) -> int:
     deleted = client_of(args).delete_customers(args.index, ids(args))
-    emit(args, {"deleted": deleted}, f"deleted {number(deleted)} customers")
+    emit(args, {"deleted": deleted}, f"deleted {plural(deleted, 'customer')}")
     return EXIT_OK

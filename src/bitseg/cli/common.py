@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,26 @@ def table(rows: Sequence[Sequence[object]]) -> str:
 
 def number(value: int) -> str:
     return f"{value:,}"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`count` with thousands separators and the word in the right number.
+
+    >>> plural(1, "customer"), plural(12000, "customer"), plural(0, "line")
+    ('1 customer', '12,000 customers', '0 lines')
+    """
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
+def money(value: object) -> str:
+    """An amount with thousands separators and two decimals (the index keeps no currency).
+
+    >>> money(Decimal("1234567.8912")), money(Decimal("-5")), money(None)
+    ('1,234,567.89', '-5.00', '')
+    """
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)):,.2f}"
 
 
 # ── arguments ────────────────────────────────────────────────────────────────────────────────────────

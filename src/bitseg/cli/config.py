@@ -26,6 +26,17 @@ def _time(text: str) -> dt.time:
         raise ValueError(f"{text!r} is not a time of day HH:MM") from None
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0 (any free port) to 65535: anything else is refused, never turned into another port."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise ValueError(f"port {text!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range: a port is 1 to 65535 (0 = any free port)")
+    return port
+
+
 def _bool(text: str) -> bool:
     lowered = str(text).strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -46,7 +57,7 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("host", str, "127.0.0.1", "address to listen on (default %(default)s: this machine only)"),
-    Option("port", int, 50051, "gRPC port (default %(default)s)"),
+    Option("port", _port, 50051, "gRPC port (default %(default)s)"),
     Option("data_dir", str, "./bitseg-data", "the write-ahead log and snapshots (default %(default)s)"),
     Option("snapshot_time", _time, dt.time(2), "daily snapshot, HH:MM in each index's time zone (default 02:00)"),
     Option("keep_snapshots", int, 7, "daily snapshots kept on disk (default %(default)s, at least 2)"),
@@ -60,7 +71,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_message_bytes", int, 64 * 1024 * 1024, "largest gRPC message, both ways (default %(default)s)"),
     Option("max_workers", int, 32, "request threads; every open stream holds one (default %(default)s)"),
     Option("max_concurrent_rpcs", int, 128, "calls at once before RESOURCE_EXHAUSTED (default %(default)s)"),
-    Option("metrics_port", int, None, "serve Prometheus metrics on this port (needs bitseg[metrics])"),
+    Option("metrics_port", _port, None, "serve Prometheus metrics on this port (needs bitseg[metrics])"),
     Option("grace", float, 10.0, "seconds running calls get at shutdown (default %(default)s)"),
     Option("log_level", str, "info", "debug, info, warning or error (default %(default)s)"),
     Option("demo", _bool, False, "create index 'demo' (generated fashion retailer)"),

@@ -9,7 +9,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bitseg.cli.common import EXIT_INPUT, EXIT_OK, InputError, UsageError, client_of, number, read_text
+from bitseg.cli.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    InputError,
+    UsageError,
+    client_of,
+    number,
+    plural,
+    read_text,
+)
 from bitseg.errors import BitsegError, NotFoundError
 
 if TYPE_CHECKING:
@@ -42,7 +51,7 @@ def _import_file(client: Client, index: str, path: str, kind: str, args: argpars
     started = time.perf_counter()
     try:
         summary = client.import_csv(index, path, "profiles" if kind == "profiles" else "purchases",
-                                    chunk_bytes=args.chunk_bytes, progress=progress.update)
+                                    chunk_bytes=args.chunk_bytes, progress=progress.update, force=args.force)
     except BitsegError as err:
         if getattr(err, "code", None):
             raise
@@ -79,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(json.dumps({"index": args.index, "files": reports, "rejected": rejected}, indent=2))
     else:
         for r in reports:
-            print(f"{r['kind']}: {r['file']}: {number(r['rows'])} rows, {number(r['accepted'])} accepted, "
+            print(f"{r['kind']}: {r['file']}: {plural(r['rows'], 'row')}, {number(r['accepted'])} accepted, "
                   f"{number(r['rejected'])} rejected in {r['seconds']:.1f} s "
                   f"({number(r['rows_per_second'])} rows/s)")
             for bad in r["rejected_rows"][:args.show_rejected]:
@@ -89,5 +98,5 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(f"{r['file']}: … and {number(hidden)} more rejected rows (--show-rejected N, --json)",
                       file=sys.stderr)
         last = reports[-1]
-        print(f"index {args.index}: {number(last['customers'])} customers, {number(last['lines'])} lines")
+        print(f"index {args.index}: {plural(last['customers'], 'customer')}, {plural(last['lines'], 'line')}")
     return EXIT_OK if not rejected else EXIT_INPUT

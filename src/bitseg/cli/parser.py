@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 
 from bitseg.cli.catalog import cmd_delete_customers, cmd_indexes, cmd_lists, cmd_segments, cmd_tiers
 from bitseg.cli.common import DEFAULT_SERVER, add_selection
@@ -18,17 +19,38 @@ from bitseg.csvrecords import CHUNK_BYTES
 from bitseg.names import SegmentKind
 
 
+class AnyOrderParser(argparse.ArgumentParser):
+    """A verb's parser that takes options before, between or after its positional arguments.
+
+    Plain argparse fills every optional positional at its first chance, so in `segments save --index shop
+    NAME QUERY` the action took `save` and left NAME and QUERY "unrecognized"; the intermixed parse reads the
+    options first and the positionals from what is left.
+    """
+
+    _inside = False
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        if self._inside:  # parse_known_intermixed_args calls back in here for each of its two passes
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bitseg", description="bitseg: a customer segment engine on roaring "
                                      "bitmaps, served over gRPC.",
                                      epilog="exit codes: 0 ok, 1 bad input or rejected rows, 2 usage, "
                                      "3 not found, 4 unavailable or other")
     parser.add_argument("--version", action="version", version=version_text())
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True, parser_class=AnyOrderParser)
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = AnyOrderParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print JSON")
-    client = argparse.ArgumentParser(add_help=False, parents=[common])
+    client = AnyOrderParser(add_help=False, parents=[common])
     client.add_argument("--server", default=os.environ.get("BITSEG_SERVER", DEFAULT_SERVER),
                         help="HOST:PORT (default $BITSEG_SERVER or %(default)s)")
     client.add_argument("--token", default=os.environ.get("BITSEG_TOKEN"),
@@ -38,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_argument("--tls-server-name", metavar="NAME",
                         help="the name in the server's certificate, when it differs from the --server host")
     client.add_argument("--timeout", type=float, default=60.0, help="seconds per call (default %(default)s)")
-    on_index = argparse.ArgumentParser(add_help=False, parents=[client])
+    on_index = AnyOrderParser(add_help=False, parents=[client])
     on_index.add_argument("--index", required=True, help="index name")
 
     p = verbs.add_parser("serve", parents=[common], help="run the server",
@@ -55,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-rejected", type=int, default=20, metavar="N", help="rejected rows to print")
     p.add_argument("--progress", action="store_true", help="show progress even when stderr is not a terminal")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="import even when the index already imported a file with the same content")
     p.set_defaults(func=cmd_import)
 
     p = verbs.add_parser("count", parents=[on_index], help="count the members of a query; prints the number")

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from bitseg.cli.common import EXIT_OK, as_of, client_of, emit, number, selection, table
+from bitseg.cli.common import EXIT_OK, as_of, client_of, emit, money, number, plural, selection, table
 
 MEMBERS_PER_WRITE = 10_000   # ids written at once: one write per chunk, not per id
 
@@ -53,12 +53,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
         for key, label in (("customers", "customers"), ("orders", "orders"), ("revenue", "revenue"),
                            ("average_order_value", "avg order value"), ("average_clv", "avg clv")):
             m, o = data["members"][key], data["rest"][key]
-            rows.append([label, number(m) if isinstance(m, int) else m, number(o) if isinstance(o, int) else o])
+            rows.append([label, number(m) if isinstance(m, int) else money(m),
+                         number(o) if isinstance(o, int) else money(o)])
         for name in data["members"]["presence_share"]:
             rows.append([f"{name} set", f"{data['members']['presence_share'][name]:.1%}",
                          f"{data['rest']['presence_share'].get(name, 0.0):.1%}"])
         total = stats.members.customers + stats.rest.customers
-        return f"{number(stats.count)} of {number(total)} customers\n" + table(rows)
+        return f"{number(stats.count)} of {plural(total, 'customer')}\n" + table(rows)
 
     emit(args, data, text)
     return EXIT_OK

@@ -97,7 +97,7 @@ def server_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bitseg.errors import PersistenceError
-    from bitseg.server.app import open_store, serve
+    from bitseg.server.app import ListenError, open_store, serve
     from bitseg.server.logs import setup_logging
 
     config = server_config(args, os.environ)
@@ -123,6 +123,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 raise
             store.snapshot()  # a restart loads the snapshot instead of replaying millions of logged lines
         serve(config, store, grace=settings["grace"])  # a clean stop closes the store after a last snapshot
+    except ListenError as err:
+        store.close(snapshot=False)
+        log.error("cannot listen", extra={"problem": str(err)})
+        print(f"bitseg serve: {err}", file=sys.stderr)
+        return EXIT_OTHER
     except BaseException:
         store.close(snapshot=False)  # no-op once closed; else what was acknowledged is in the log
         raise

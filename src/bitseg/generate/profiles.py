@@ -83,7 +83,12 @@ def profile_codes(world: World) -> ProfileCodes:
     email = draw(rng, weights_of(EMAIL_DOMAINS), n).astype(np.int8)
     email[rng.random(n) < EMAIL_NULL] = -1
     # Ages 16–85 around 36; a few birthdays on Feb 29 so anniversaries meet that case at every size.
-    age_days = (np.clip(rng.normal(36.0, 12.0, n), 16.0, 85.0) * 365.25).astype(np.int64)
+    # Ages outside 16–85 are reflected back inside, not clipped: clipping put every 4th customer's birthday
+    # on one day, 16 years before the end (the demo had thousands of birthdays "today").
+    age = rng.normal(36.0, 12.0, n)
+    age = np.where(age < 16.0, 32.0 - age, age)
+    age = np.clip(np.where(age > 85.0, 170.0 - age, age), 16.0, 85.0)
+    age_days = (age * 365.25).astype(np.int64)
     birth = np.datetime64(world.end, "D") - age_days.astype("timedelta64[D]")
     leap = rng.choice(n, size=min(n, max(1, n // 1000)), replace=False)
     leap_year = 1960 + 4 * rng.integers(0, 11, size=leap.size)

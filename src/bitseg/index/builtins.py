@@ -22,6 +22,7 @@ from pyroaring import BitMap
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.fields import NumberField
+from bitseg.index.hashtable import HashTable
 from bitseg.schema import FieldType
 
 _NO_DAY = np.iinfo(np.int64).max
@@ -35,7 +36,7 @@ class Builtins:
             "orders": NumberField(FieldType.INT), "clv": NumberField(FieldType.DECIMAL),
             "first_purchase_date": NumberField(FieldType.DATE), "last_purchase_date": NumberField(FieldType.DATE),
         }
-        self.order_pairs = np.empty(0, dtype=np.int64)  # sorted column << 32 | order key of purchase lines
+        self.order_pairs = HashTable(values=False)  # column << 32 | order key of purchase lines seen
 
     def __getitem__(self, name: str) -> NumberField:
         return self.fields[name]
@@ -76,33 +77,37 @@ class Builtins:
             had = np.isin(buyers, bitmap_columns(field.present & from_sorted(buyers)), assume_unique=True)
             field.put(buyers, np.where(had, reduce(field.values[buyers], found), found))
             field.present |= from_sorted(buyers)
-        pairs = np.unique(columns[purchase].astype(np.int64) << 32 | orders[purchase])
-        at = np.searchsorted(self.order_pairs, pairs)
-        known = np.zeros(len(pairs), dtype=bool)
-        inside = at < len(self.order_pairs)
-        known[inside] = self.order_pairs[at[inside]] == pairs[inside]
-        fresh = pairs[~known]
+        self._count_orders(columns[purchase], orders[purchase])
+
+    def _count_orders(self, columns: np.ndarray, orders: np.ndarray) -> None:
+        # O(batch): the pairs of the batch looked up in the hash set of pairs seen, whatever the index holds
+        pairs = np.unique(columns.astype(np.int64) << 32 | orders)
+        fresh = pairs[~self.order_pairs.contains(pairs)]
+        self.order_pairs.insert(fresh)
         counted, new_orders = np.unique(fresh >> 32, return_counts=True)
         self.fields["orders"].put(counted, self.fields["orders"].values[counted] + new_orders)
-        self.order_pairs = np.sort(np.concatenate((self.order_pairs, fresh)), kind="stable")
 
     def erase(self, gone: BitMap) -> None:
         """Erased customers leave every aggregate and the order pairs."""
         for field in self.fields.values():
             field.erase(gone)
-        keep = ~np.isin(self.order_pairs >> 32, bitmap_columns(gone))
-        self.order_pairs = self.order_pairs[keep]
+        erased = bitmap_columns(gone)
+        self.order_pairs.remove_where(lambda pairs: np.isin(pairs >> 32, erased))
 
     # ── persistence ──
     def state(self) -> dict[str, Any]:
         """The aggregates' own states and the order pairs (live arrays: read them holding the index lock)."""
         return {"fields": {name: field.state() for name, field in self.fields.items()},
-                "order_pairs": self.order_pairs}
+                "order_pairs": self.order_pairs.state()}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Builtins:
         builtins = cls()
         builtins.fields = {name: NumberField.from_state(state["fields"][name], field.kind)
                            for name, field in builtins.fields.items()}
-        builtins.order_pairs = np.asarray(state["order_pairs"], dtype=np.int64)
+        pairs = state["order_pairs"]
+        if isinstance(pairs, Mapping):
+            builtins.order_pairs = HashTable.from_state(pairs)
+        else:  # an older snapshot: the pairs as a sorted array
+            builtins.order_pairs.insert(np.asarray(pairs, dtype=np.int64))
         return builtins

@@ -13,10 +13,10 @@ from collections.abc import Callable
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.index import asof, planner, postings
 from bitseg.index import plan as p
-from bitseg.index import planner
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
-from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField, compare
+from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField
 from bitseg.index.lines import DAY_OFFSET
 from bitseg.index.plan import IndexData, Plan
 from bitseg.query.expressions import Node
@@ -92,6 +92,11 @@ def _field_range(node: p.FieldRange, data: IndexData) -> BitMap:
     return field.select(node.op, node.values[0])
 
 
+def _builtin_as_of(node: p.BuiltinAsOf, data: IndexData) -> BitMap:
+    values, has = asof.builtin_values(data.lines, node.field, node.day, data.column_count)
+    return from_mask(asof.select(values, has, node.op, node.values)) & data.existence
+
+
 def _present(node: p.Present, data: IndexData) -> BitMap:
     return data.field(node.field).present
 
@@ -134,17 +139,31 @@ def _line_scan(node: p.LineScan, data: IndexData) -> BitMap:
             mask &= table[lines[test.dim] + 1]  # code -1 (NULL) is entry 0
         else:
             mask &= OPERATORS[test.op](lines["day"], test.day)
+    return _per_customer(node.measures, lines, mask, data)
+
+
+def _line_bitmaps(node: p.LineBitmaps, data: IndexData) -> BitMap:
+    """The lines the filters' value bitmaps select in the window, then measures per customer over them only."""
+    at = postings.positions(data.lines, [(f.dim, f.codes, f.size) for f in node.filters], list(node.slices))
+    names = {"column", "quantity", *(_MEASURE_COLUMNS[m.measure] for m in node.measures)}
+    lines = {name: data.lines[name][at] for name in names}
+    return _per_customer(node.measures, lines, np.ones(len(at), dtype=bool), data)
+
+
+_MEASURE_COLUMNS = {"sum_amount": "amount", "sum_quantity": "quantity", "count": "order", "days": "day"}
+
+
+def _per_customer(measures: tuple[p.MeasureTest, ...], lines: dict[str, np.ndarray], mask: np.ndarray,
+                  data: IndexData) -> BitMap:
+    """Customers with a purchase among the lines of `mask`, or whose measures over them all hold."""
     purchase = mask & (lines["quantity"] > 0)
-    if not node.measures:
+    if not measures:
         return from_ids(lines["column"][purchase])
     size = data.column_count
     keep = np.ones(size, dtype=bool)
-    for measure in node.measures:
+    for measure in measures:
         values = _measure(measure.measure, lines, mask, purchase, size)
-        matched = compare(values, measure.op, measure.threshold)
-        if matched is None:
-            return BitMap()
-        keep &= matched
+        keep &= asof.compare(values, measure.op, measure.threshold)
     return from_mask(keep) & data.existence
 
 
@@ -157,7 +176,7 @@ def _measure(measure: str, lines: dict[str, np.ndarray], mask: np.ndarray, purch
         return np.rint(sums).astype(np.int64)
     other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + DAY_OFFSET
     pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
-    return np.bincount(np.unique(pairs) >> 32, minlength=size)
+    return np.bincount(asof.distinct(pairs) >> 32, minlength=size)
 
 
 def _lookup(members, size: int) -> np.ndarray:
@@ -172,4 +191,5 @@ _RUNNERS: dict[type, Callable[..., BitMap]] = {
     p.Subtract: _subtract, p.FieldRows: _field_rows, p.FieldRange: _field_range, p.Present: _present,
     p.Anniversary: _anniversary, p.CachedSegment: _cached_segment, p.ListMembers: _list_members,
     p.ViewWindow: _view_window, p.LineScan: _line_scan, p.BucketRange: _bucket_range,
+    p.LineBitmaps: _line_bitmaps, p.BuiltinAsOf: _builtin_as_of,
 }

@@ -23,9 +23,11 @@ from bitseg.index.buckets import Buckets
 from bitseg.index.builtins import Builtins
 from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, make_field
+from bitseg.index.imports import ImportedFile, ImportLog
 from bitseg.index.insight import Insight
 from bitseg.index.journal import Journal, locked
-from bitseg.index.lines import Dictionary, LineStore
+from bitseg.index.lines import LineStore
+from bitseg.index.orderids import OrderIds
 from bitseg.index.segments import Registry, Segment, Tiering
 from bitseg.index.stats import Stats
 from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
@@ -68,6 +70,7 @@ class Index(Writes, Insight):
         self.views = TimeViews(self.lines)
         self.registry = Registry()
         self.tracker = Tracker(trigger_days)
+        self.imports = ImportLog()
         self._cache: dict[tuple[str, dt.date], BitMap] = {}  # segment bitmaps, valid for one version
         self._cache_version = -1
         self._month_days: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
@@ -140,6 +143,11 @@ class Index(Writes, Insight):
 
     def today(self) -> dt.date:
         return dt.datetime.now(self.schema.zone).date()
+
+    @locked
+    def imported(self, sha256: str) -> ImportedFile | None:
+        """The earlier import of a file with this content (SHA-256), if the index has one."""
+        return self.imports.find(sha256)
 
     def as_of(self, as_of: dt.date | str | None) -> dt.date:
         """The evaluation day: `as_of` as a day, or today in the index zone when not given."""
@@ -300,8 +308,7 @@ class Index(Writes, Insight):
 
         The arrays and bitmaps are the live ones, not copies: read them while holding `write_lock` (the state
         does not move; readers go on, they change nothing in it).
-        The order ids sit at the top, not inside `lines`: start-up may hand them back as a Dictionary that is
-        built in the background (persistence.deferred).
+        The order ids sit at the top, not inside `lines`, as a part of their own (index.orderids).
         """
         return {
             "translator": self.translator.state(),
@@ -313,6 +320,7 @@ class Index(Writes, Insight):
             "views": self.views.state(),
             "registry": self.registry.state(),
             "tracking": self.tracker.state(),
+            "imports": self.imports.state(),
         }
 
     @classmethod
@@ -321,17 +329,16 @@ class Index(Writes, Insight):
         """An index holding what `state()` returned; its arrays and bitmaps are adopted, not copied, so
         `state` must not be one that a live index still writes to.
 
-        `state["orders"]` may be a Dictionary already (a large index's order ids, built in the background).
+        `state["orders"]` may be an older snapshot's order ids by code (a list, or a DeferredDictionary).
         """
         index = cls(schema, name, limits, trigger_days=trigger_days)
         index.translator = Translator.from_state(state["translator"])
         index.existence = state["existence"]
         index.fields = {n: type(f).from_state(state["fields"][n], f.kind) for n, f in index.fields.items()}
         index.builtins = Builtins.from_state(state["builtins"])
-        orders = state["orders"]
-        orders = orders if isinstance(orders, Dictionary) else Dictionary.from_state(orders)
-        index.lines = LineStore.from_state(state["lines"], schema.dimensions, orders)
+        index.lines = LineStore.from_state(state["lines"], schema.dimensions, OrderIds.from_state(state["orders"]))
         index.views = TimeViews.from_state(state["views"], index.lines)
         index.registry = Registry.from_state(state["registry"], lambda query: index.compiler.checked(query)[0])
         index.tracker = Tracker.from_state(state["tracking"], trigger_days)
+        index.imports = ImportLog.from_state(state.get("imports"))
         return index

@@ -16,6 +16,7 @@ import numpy as np
 from bitseg.days import day_number, local_day
 from bitseg.errors import InvalidInputError
 from bitseg.index.lines import Dictionary, LineStore
+from bitseg.index.orderids import OrderIds
 from bitseg.index.values import (
     ABSENT,
     DECIMAL_SCALE,
@@ -180,7 +181,7 @@ def quantities(values: Sequence | np.ndarray | None, size: int, batch: Batch) ->
     return out
 
 
-def codes(values: Sequence | np.ndarray | None, size: int, name: str, dictionary: Dictionary,
+def codes(values: Sequence | np.ndarray | None, size: int, name: str, dictionary: Dictionary | OrderIds,
           batch: Batch) -> np.ndarray:
     """Dictionary codes of an optional text column (-1 for NULL)."""
     if values is None:

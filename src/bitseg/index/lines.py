@@ -16,6 +16,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from bitseg.index.bitmaps import columns as bitmap_columns
+from bitseg.index.orderids import OrderIds
 from bitseg.index.values import ABSENT
 
 NO_ORDER = 1 << 31  # order key of a line without an order id: NO_ORDER + day (the order is customer and day)
@@ -109,9 +110,10 @@ class LineStore:
     def __init__(self, dimensions: Sequence[str]) -> None:
         self.dimensions = tuple(dimensions)
         self.dictionaries = {dim: Dictionary() for dim in self.dimensions}
-        self.orders = Dictionary()
+        self.orders = OrderIds()
         self.size = 0
         self.runs: list[int] = []  # end offset of each day-sorted run
+        self.erasures = 0  # counts erasures: the only change that moves lines inside a run (postings.py)
         self._columns = self._allocate(0)
 
     def _allocate(self, capacity: int) -> dict[str, np.ndarray]:
@@ -180,6 +182,11 @@ class LineStore:
                     slices.append((first, last))
         return slices
 
+    def last_day(self) -> int | None:
+        """The latest day of any line (a return included), None when there is none: each run ends on its own."""
+        self.window(None, None)  # makes sure the runs are known
+        return int(self._columns["day"][np.array(self.runs) - 1].max()) if self.runs else None
+
     def gather(self, names: Sequence[str], slices: list[tuple[int, int]]) -> dict[str, np.ndarray]:
         """The named columns of the lines in `slices`."""
         if len(slices) == 1:
@@ -193,6 +200,7 @@ class LineStore:
         return self._columns[name][: self.size]
 
     def erase(self, gone: BitMap) -> None:
+        self.erasures += 1
         keep = ~np.isin(self["column"], bitmap_columns(gone))
         kept_before = np.concatenate(([0], np.cumsum(keep)))
         self.runs = sorted({int(kept_before[end]) for end in self.runs} - {0})
@@ -208,21 +216,21 @@ class LineStore:
         """`columns` (every line column, cut to the lines held), `runs` (end offset of each day-sorted run)
         and `dictionaries` (each dimension's Dictionary state).
 
-        The order-id Dictionary is not in it: its owner keeps it apart and hands it back to `from_state`,
-        because millions of order ids are worth rebuilding lazily (persistence.deferred).
+        The order ids are not in it: the index keeps them as a part of their own and hands them back to
+        `from_state`.
         """
         return {"columns": self.arrays(), "runs": self.runs,
                 "dictionaries": {dim: d.state() for dim, d in self.dictionaries.items()}}
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any], dimensions: Sequence[str], orders: Dictionary) -> Self:
-        """A LineStore of `dimensions` holding what `state()` returned, with the order-id Dictionary `orders`.
+    def from_state(cls, state: Mapping[str, Any], dimensions: Sequence[str], orders: OrderIds) -> Self:
+        """A LineStore of `dimensions` holding what `state()` returned, with the order ids `orders`.
 
         >>> store = LineStore(["brand"])
         >>> brand = store.dictionaries["brand"].encode(["x", "y"])
         >>> store.append({"column": np.array([0, 1]), "day": np.array([7, 3]), "amount": np.zeros(2),
         ...               "quantity": np.ones(2), "order": np.zeros(2), "brand": brand})
-        >>> back = LineStore.from_state(store.state(), ["brand"], Dictionary())
+        >>> back = LineStore.from_state(store.state(), ["brand"], OrderIds())
         >>> back["day"].tolist(), back["brand"].tolist(), back.dictionaries["brand"].code("y")
         ([3, 7], [1, 0], 1)
         >>> back.window(4, 9)

@@ -114,6 +114,24 @@ class FieldRange(PlanNode):
 
 
 @dataclass(frozen=True)
+class BuiltinAsOf(PlanNode):
+    """A predicate on a built-in field on a day before the last line day: computed from the lines up to `day`.
+
+    op is a comparison, 'in', 'between', 'present' (IS NOT NULL) or 'anniversary' (values: month * 32 + day);
+    values are in stored units. `lines` is how many lines are read.
+    """
+
+    field: str
+    op: str
+    values: tuple[int | Decimal, ...]
+    day: int
+    lines: int
+
+    def access(self) -> str:
+        return f"{self.field} as of {days.day_date(self.day)}, from the {_count(self.lines, 'line')} up to it"
+
+
+@dataclass(frozen=True)
 class Present(PlanNode):
     """Customers whose field is not NULL."""
 
@@ -262,6 +280,26 @@ class LineScan(PlanNode):
 
     def access(self) -> str:
         return f"scan of {_count(self.lines, 'line')}, {_days(self.low_day, self.high_day)}"
+
+
+@dataclass(frozen=True)
+class LineBitmaps(PlanNode):
+    """The lines of `slices` whose dimensions pass every filter, found by ANDing per-value line bitmaps
+    (`postings.py`); then the measures per customer over those lines only (if any). `estimate` is the fewest
+    lines one filter lets through in the window: at most that many are read."""
+
+    low_day: int | None
+    high_day: int | None
+    slices: tuple[tuple[int, int], ...]
+    filters: tuple[DimCodes, ...]
+    measures: tuple[MeasureTest, ...]
+    estimate: int
+
+    def access(self) -> str:
+        what = " ∩ ".join(f"{f.dim} {_count(len(f.codes), 'value')}" for f in self.filters)
+        window = sum(end - start for start, end in self.slices)
+        return (f"line bitmaps: {what} ∩ {_days(self.low_day, self.high_day)}, "
+                f"at most {self.estimate:,} of {_count(window, 'line')}")
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,33 @@
 """The planner: a normalised tree, the index data and an evaluation day → a plan (`plan.py`), every choice made.
 
 Choices made here: PURCHASES MATCHES is answered from the time views when it has no measure, a day window (no
-`date != d`) and at most one dimension with at most 256 matching values; otherwise by one scan of the window's
-lines. AND becomes an intersection of its positive operands minus its negated ones, so `a AND NOT b` never builds
-the complement of b; `f IS NOT NULL` is the field's bitmap of set values. A compare on a number field walks its
-bit-sliced index (an IN list of more than RANGE_IN_MAX values reads the column once instead). A saved segment is
-read through the per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
+`date != d`) and at most one dimension with at most 256 matching values; otherwise from line bitmaps
+(`postings.py`) when its narrowest dimension filter keeps at most half of the window's lines, else by one scan of
+the window's lines. No window reaches past the evaluation day D, and on a D before the last line day a built-in
+predicate is computed from the lines up to D (`asof.py`) instead of read from the kept built-ins. AND becomes an
+intersection of its positive operands minus its negated ones, so `a AND NOT b` never builds the complement of b;
+`f IS NOT NULL` is the field's bitmap of set values. A compare on a number field walks its bit-sliced index (an IN
+list of more than RANGE_IN_MAX values reads the column once instead). A saved segment is read through the
+per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
 reference cycle are query errors with their position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import typing
 from decimal import Decimal
 
 from bitseg import days
 from bitseg.errors import QueryError
+from bitseg.index import postings
 from bitseg.index.buckets import BUCKETS
 from bitseg.index.fields import OPERATORS, NumberField
 from bitseg.index.plan import (
     Anniversary,
     BucketRange,
+    BuiltinAsOf,
     CachedSegment,
     Complement,
     DayCompare,
@@ -30,6 +37,7 @@ from bitseg.index.plan import (
     FieldRows,
     IndexData,
     Intersect,
+    LineBitmaps,
     LineScan,
     ListMembers,
     MeasureTest,
@@ -44,6 +52,7 @@ from bitseg.index.values import DECIMAL_SCALE
 from bitseg.index.views import ANY, cover
 from bitseg.query import expressions as ex
 from bitseg.schema import FieldType
+from bitseg.vocabulary import BUILTIN_FIELDS
 
 RANGE_IN_MAX = 16  # IN lists on a number field up to this long walk the bit-sliced index once per value
 VIEW_CODES_MAX = 256  # past this many values, one pass over the lines beats a union of views
@@ -70,7 +79,7 @@ def plan(tree: ex.Node, data: IndexData, as_of: dt.date, text: str = "") -> Plan
 def line_scan(node: ex.Matches, data: IndexData, as_of: dt.date) -> LineScan:
     """The one-pass scan answering a MATCHES (what `why` reads a customer's lines with, views or not)."""
     planner = _Planner(data, as_of, "")
-    return planner.scan(node, planner.window(node))
+    return planner.scan(node, planner.window(node), bitmaps=False)
 
 
 class _Planner:
@@ -79,6 +88,21 @@ class _Planner:
         self.as_of = as_of
         self.text = text
         self.segments = segments  # the saved segments being planned, outermost first: cycles show up here
+        self.today = days.day_number(as_of)  # D: no line after it counts (SPEC §2 "As of D")
+
+    @functools.cached_property
+    def past(self) -> bool:
+        """Whether lines after D exist, so the kept built-ins (which count every line) cannot answer."""
+        last = self.data.lines.last_day()
+        return last is not None and self.today < last
+
+    def as_of_builtin(self, name: str, op: str, values: tuple, node: ex.Node) -> PlanNode | None:
+        """The built-in predicate computed from the lines up to D, when D is before the last line day."""
+        return self.from_lines(name, op, values, node) if name in BUILTIN_FIELDS and self.past else None
+
+    def from_lines(self, name: str, op: str, values: tuple, node: ex.Node) -> BuiltinAsOf:
+        lines = sum(end - start for start, end in self.data.lines.window(None, self.today))
+        return BuiltinAsOf(name, op, values, self.today, lines, source=node)
 
     def error(self, message: str, node: ex.Node | ex.Param) -> QueryError:
         return QueryError(message, text=self.text, offset=node.pos if node.pos >= 0 else None)
@@ -96,7 +120,7 @@ class _Planner:
             return Union(tuple(self.node(o) for o in node.operands), source=node)
         if isinstance(node, ex.Not):
             if isinstance(node.operand, ex.IsNull):  # `f IS NOT NULL`: the field's own bitmap, no complement
-                return Present(node.operand.field, source=node)
+                return self.present(node.operand.field, node)
             return Complement(self.node(node.operand), source=node)
         if isinstance(node, ex.All):
             return Existence(source=node)
@@ -108,12 +132,15 @@ class _Planner:
             self.data.list_members(node.name)  # an unknown list is an error whether or not the list runs
             return ListMembers(node.name, source=node)
         if isinstance(node, ex.IsNull):
-            return Complement(Present(node.field, source=ex.Not(node)), source=node)
+            return Complement(self.present(node.field, ex.Not(node)), source=node)
         if isinstance(node, ex.Anniversary):
             return self.anniversary(node)
         if isinstance(node, ex.Bucket):
             return BucketRange(node.salt, *bucket_bounds(node), source=node)
         return self.field_predicate(node)
+
+    def present(self, name: str, node: ex.Node) -> PlanNode:
+        return self.as_of_builtin(name, "present", (), node) or Present(name, source=node)
 
     def conjunction(self, node: ex.And) -> PlanNode:
         positive = [self.node(o) for o in node.operands
@@ -145,6 +172,9 @@ class _Planner:
             op, values = "in", node.values
         else:
             raise TypeError(f"not a query node: {node!r}")
+        if name in BUILTIN_FIELDS and self.past:
+            stored = tuple(self.stored(BUILTIN_FIELDS[name], v, node) for v in values)
+            return self.from_lines(name, op, stored, node)
         if isinstance(found, NumberField):
             stored = tuple(self.stored(found.kind, v, node) for v in values)
             # an IN list walks the index once per value: past RANGE_IN_MAX values one pass over the column is cheaper
@@ -173,7 +203,9 @@ class _Planner:
             wanted.add(day.month * 32 + day.day)
             if day.month == 2 and day.day == 28 and not days.is_leap(day.year):
                 wanted.add(2 * 32 + 29)  # Feb 29 counts as Feb 28 in years without one
-        return Anniversary(node.field, tuple(sorted(wanted)), source=node)
+        month_days = tuple(sorted(wanted))
+        return (self.as_of_builtin(node.field, "anniversary", month_days, node)
+                or Anniversary(node.field, month_days, source=node))
 
     # ── references ──
     def segment(self, node: ex.InSegment) -> PlanNode:
@@ -197,8 +229,8 @@ class _Planner:
         return self.scan(node, window)
 
     def window(self, node: ex.Matches) -> tuple[int | None, int | None] | None:
-        """The day range of the date params, or None when one of them is not a range (`date != d`)."""
-        low, high = None, None
+        """The day range of the date params, never past D; None when one of them is not a range (`date != d`)."""
+        low, high = None, self.today
         for param in node.params:
             if isinstance(param, ex.DateBetween):
                 bounds = [(">=", param.low), ("<=", param.high)]
@@ -234,7 +266,15 @@ class _Planner:
         test = OPERATORS[param.op]
         return {code for code, value in enumerate(dictionary.values) if test(value, param.value)}
 
-    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None) -> LineScan:
+    @typing.overload
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None, *,
+             bitmaps: typing.Literal[False]) -> LineScan: ...
+    @typing.overload
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None,
+             *, bitmaps: bool = True) -> LineScan | LineBitmaps: ...
+
+    def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None, *,
+             bitmaps: bool = True) -> LineScan | LineBitmaps:
         filters: list[DimCodes | DayCompare] = []
         for param in node.line_filters:
             if isinstance(param, ex.DimCompare | ex.DimIn | ex.DimIsNull):
@@ -248,8 +288,16 @@ class _Planner:
             MeasureTest(m.measure, m.op,
                         _bounded(Decimal(m.value)) * (DECIMAL_SCALE if m.measure == "sum_amount" else 1))
             for m in node.measures)
-        low, high = window or (None, None)
-        return LineScan(low, high, tuple(self.data.lines.window(low, high)), tuple(filters), measures, source=node)
+        low, high = window or (None, self.today)
+        slices = tuple(self.data.lines.window(low, high))
+        dims = [f for f in filters if isinstance(f, DimCodes)]
+        if bitmaps and dims and len(dims) == len(filters):
+            # line bitmaps read only the lines every filter lets through (each at random, ~2× a scanned line):
+            # they win while the narrowest filter keeps at most half of the window
+            estimate = min(postings.count(self.data.lines, (f.dim, f.codes, f.size), slices) for f in dims)
+            if 2 * estimate <= sum(end - start for start, end in slices):
+                return LineBitmaps(low, high, slices, tuple(dims), measures, estimate, source=node)
+        return LineScan(low, high, slices, tuple(filters), measures, source=node)
 
 
 def bucket_bounds(node: ex.Bucket) -> tuple[int, int]:

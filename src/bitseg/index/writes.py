@@ -20,6 +20,7 @@ from bitseg.index import apply, ingest
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field
+from bitseg.index.imports import ImportLog, check_digest
 from bitseg.index.journal import Writable, write
 from bitseg.index.lines import LineStore
 from bitseg.index.segments import Registry
@@ -45,6 +46,7 @@ class Writes(Writable):
     views: TimeViews
     registry: Registry
     tracker: Tracker
+    imports: ImportLog
     compiler: Compiler
 
     def _published(self, count: int) -> int:
@@ -98,6 +100,17 @@ class Writes(Writable):
             return 0
         yield
         return self._published(apply.publish_purchases(self, prepared))
+
+    @write
+    def remember_import(self, sha256: str, kind: str, name: str, day: str):
+        """Note that a file with this content went in (`kind` profiles or purchases, on `day`, index time)."""
+        sha256 = check_digest(sha256)
+        if self.imports.find(sha256) is not None:
+            return None  # a forced re-import: the first day is the one to name
+        self.logged(sha256=sha256, kind=kind, name=name, day=day)
+        yield
+        self.imports.remember(sha256, kind, name, day)
+        self.changed()
 
     @write
     def delete_customers(self, ids: Iterable[str]):

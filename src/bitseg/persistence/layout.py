@@ -30,17 +30,26 @@ LAYOUT: dict[str, dict[str, str]] = {
     },
     "builtins": {
         "fields.*.values": "builtins.{}.values.npy",  # orders, clv, first and last purchase day by column
-        "order_pairs": "order_pairs.npy",  # column << 32 | order key, of purchase lines
+        "order_pairs": "order_pairs.npy",  # written until 2026-12: column << 32 | order key, sorted (still read)
+        "order_pairs.keys": "order_pairs.keys.npy",  # the hash set of those pairs, slot by slot (-1 empty)
     },
     "lines": {
         "columns.*": "lines.{}.npy",  # one file per line column
         "runs": "lines.runs.msgpack",
         "dictionaries.*": "dictionaries.{}.msgpack",  # a dimension's values by code, when there are many
     },
-    "orders": {"": "orders.msgpack"},  # order ids by code; start-up may decode them in the background
+    "orders": {
+        "": "orders.msgpack",  # written until 2026-12: order ids by code (still read)
+        "table.keys": "orders.table.keys.npy",  # first hash of an order id, slot by slot (-1 empty) ...
+        "table.values": "orders.table.values.npy",  # ... and its code
+        "checks": "orders.checks.npy",  # the second hash of each code's id
+        "texts": "orders.texts.npy",  # the ids' UTF-8 bytes, in code order
+        "ends": "orders.ends.npy",  # where each code's bytes end
+    },
     "views": {},
     "registry": {},  # saved segments, static lists, tierings
     "tracking": {},  # hot segment histories and kept trigger members
+    "imports": {},  # the SHA-256 of every imported file, with its day, kind and name
 }
 
 _PATTERNS: dict[str, list[tuple[tuple[str, ...], str]]] = {

@@ -7,6 +7,7 @@ And(operands=(Compare(field='orders', op='>', value=10), Not(operand=In(field='c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import cast
 
@@ -40,7 +41,7 @@ from bitseg.query.expressions import (
 )
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.query.tokens import Token, tokenize
-from bitseg.vocabulary import KEYWORDS, MEASURES
+from bitseg.vocabulary import BUILTIN_FIELDS, KEYWORDS, MEASURES
 
 
 def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Node:
@@ -64,7 +65,9 @@ class _Parser:
         return self.tokens[self.at]
 
     def error(self, message: str, token: Token | None = None) -> QueryError:
-        return QueryError(message, text=self.text, offset=(token or self.token).offset)
+        hint = _hint(self.tokens, self.at)
+        return QueryError(message + (f"; {hint}" if hint else ""), text=self.text,
+                          offset=(token or self.token).offset)
 
     def describe(self, token: Token) -> str:
         return "end of query" if token.kind == "end" else repr(token.text)
@@ -237,12 +240,27 @@ class _Parser:
         self.expect_op("(", " after MATCHES")
         params: list[Param] = []
         if not self.accept_op(")"):
-            params.append(self.param())
+            params.extend(self.params())
             while self.accept_op(","):
-                params.append(self.param())
+                params.extend(self.params())
             self.expect_op(")", " to close PURCHASES MATCHES (")
         node: Node = Matches(tuple(params), pos=start.offset)
         return Not(node, pos=start.offset) if negated else node
+
+    def params(self) -> list[Param]:
+        """One param as written; `measure BETWEEN a AND b` gives two, `>= a` and `<= b`: every measure param
+        must hold, so that is the inclusive range (and reversed bounds match nobody, as BETWEEN elsewhere)."""
+        token, following = self.token, self.tokens[min(self.at + 1, len(self.tokens) - 1)]
+        if token.kind == "word" and token.value in MEASURES and following.kind == "word" \
+                and following.value == "between":
+            self.at += 2
+            name = str(token.value)
+            low = self.measure_value(name)
+            self.expect_word("and", " between the two bounds of BETWEEN")
+            high = self.measure_value(name)
+            return [MeasureCompare(name, ">=", low, pos=token.offset),
+                    MeasureCompare(name, "<=", high, pos=token.offset)]
+        return [self.param()]
 
     def param(self) -> Param:
         token = self.token
@@ -258,10 +276,11 @@ class _Parser:
             return DateCompare(self.comparison(name), self.date(), pos=pos)
         if name in MEASURES:
             op = self.comparison(name)
-            value = self.literal()
-            if isinstance(value, bool) or not isinstance(value, int | Decimal):
-                raise self.error(f"{name} is compared with a number", self.tokens[self.at - 1])
-            return MeasureCompare(name, op, value, pos=pos)  # type: ignore[arg-type]
+            return MeasureCompare(name, op, self.measure_value(name), pos=pos)
+        if name in BUILTIN_FIELDS:
+            raise self.error(f"{name!r} is a customer field, not a purchase dimension; write it outside MATCHES "
+                             f"({name} >= 2 AND purchases MATCHES (…)), or count >= 2 inside to count the orders "
+                             "with a matching line", token)
         if self.accept_word("is"):
             negated = self.accept_word("not")
             self.expect_word("null", " after IS")
@@ -273,6 +292,12 @@ class _Parser:
             raise self.error(f"expected IN after NOT, found {self.describe(self.token)}")
         op = self.comparison(name)
         return DimCompare(name, op, self.dimension_value(self.literal()), pos=pos)
+
+    def measure_value(self, name: str) -> int | Decimal:
+        value = self.literal()
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise self.error(f"{name} is compared with a number", self.tokens[self.at - 1])
+        return value
 
     def dimension_value(self, value: object) -> str:
         if not isinstance(value, str):
@@ -328,3 +353,33 @@ class _Parser:
 def _where(text: str, offset: int) -> str:
     before = text[:offset]
     return f"{before.count(chr(10)) + 1}:{offset - before.rfind(chr(10))}"
+
+
+_UNITS = {"day": "d", "days": "d", "week": "w", "weeks": "w", "month": "m", "months": "m", "year": "y",
+          "years": "y"}
+
+
+def _hint(tokens: Sequence[Token], at: int) -> str:
+    """A suggestion for a spelling the language does not take, from the tokens around the error.
+
+    >>> from bitseg.query.tokens import tokenize
+    >>> _hint(tokenize("d >= -6 months"), 3), _hint(tokenize("d >= 2026-1-1"), 3)
+    ('write -6m for 6 months (a number then d, w, m or y)', 'dates are written YYYY-MM-DD: 2026-01-01')
+    """
+    token = tokens[min(at, len(tokens) - 1)]
+    before = tokens[at - 1] if 0 < at <= len(tokens) else None
+    if before is None:
+        return ""
+    if token.kind == "word" and token.value in _UNITS and before.kind == "number":
+        unit = _UNITS[str(token.value)]
+        return f"write {before.text}{unit} for {before.text.lstrip('+-')} {token.text} (a number then d, w, m or y)"
+    # `2026-1-1`: a year followed by -month and -day numbers written next to it
+    parts = [t for t in tokens[at - 1:at + 2] if t.kind == "number"]
+    if (len(parts) == 3 and len(parts[0].text) == 4 and all(p.text.startswith("-") for p in parts[1:])
+            and all(a.offset + len(a.text) == b.offset for a, b in zip(parts, parts[1:]))):
+        year, month, day = (int(p.text.lstrip("-")) for p in parts)
+        try:
+            return f"dates are written YYYY-MM-DD: {dt.date(year, month, day).isoformat()}"
+        except ValueError:
+            return "dates are written YYYY-MM-DD"
+    return ""

@@ -283,6 +283,10 @@ class Server:
         self.grpc_server.wait_for_termination()
 
 
+class ListenError(OSError):
+    """The server cannot bind its address: the port is taken or the host is not this machine's."""
+
+
 def open_store(config: ServerConfig) -> Store:
     """The Store on `config.data_dir`, opened (PersistenceError when it cannot be); what it worked around is logged."""
     store = Store(config.data_dir, limits=config.limits, daily_at=config.daily_at, keep=config.keep).open()
@@ -330,9 +334,13 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
         credentials = grpc.ssl_server_credentials([(config.tls_key, config.tls_cert)])
         port = server.add_secure_port(address, credentials)
     else:
-        port = server.add_insecure_port(address)
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError:  # grpc's "Failed to bind": say what it means for the person starting the server
+            port = 0
     if port == 0:
-        raise OSError(f"cannot listen on {address}")
+        raise ListenError(f"cannot listen on {address}: the port is taken by another process or the host is "
+                          f"not an address of this machine (choose another with --port/--host)")
     return Server(server, port, health_servicer, catalog, config, monitor)
 
 

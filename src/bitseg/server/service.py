@@ -17,6 +17,7 @@ import grpc
 from bitseg import Catalog, Index
 from bitseg.days import optional_day, parse_day
 from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.index.imports import check_digest, refuse_reimport
 from bitseg.names import SegmentKind, check_name
 from bitseg.persistence import SnapshotInfo, Store
 from bitseg.query.expressions import InSegment, Node
@@ -148,12 +149,18 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
                 columns_method: str) -> pb.IngestSummary:
         summary = pb.IngestSummary()
         index: Index | None = None
+        digest, first = "", None
         next_number = 1
         for message in batches:
             if index is None:
+                first = message
                 if not message.index:
                     raise InvalidInputError("the first batch of a stream must name the index")
                 index = self._index(message.index, context)
+                if message.file_sha256:
+                    digest = check_digest(message.file_sha256)
+                    if not message.force:
+                        refuse_reimport(index.imported(digest), index.name)
             elif message.index and message.index != index.name:
                 raise InvalidInputError(f"batch {summary.batches + 1} names index {message.index!r}, "
                                         f"the stream started with {index.name!r}")
@@ -173,6 +180,9 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
             for number, reason in sorted(rejected)[:max(room, 0)]:
                 summary.rejected.add(row_number=number, message=reason)
         summary.rows_accepted = summary.rows_received - summary.rows_rejected
+        if index is not None and digest:  # only a whole file: a stream cut short may be sent again
+            index.remember_import(digest, "profiles" if rows_method == "upsert_profiles" else "purchases",
+                                  first.file_name if first is not None else "", index.today().isoformat())
         if index is not None:
             summary.customer_count, summary.line_count = index.customer_count, index.line_count
         return summary

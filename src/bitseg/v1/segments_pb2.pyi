@@ -342,24 +342,36 @@ class CsvChunk(_message.Message):
     def __init__(self, header: _Optional[_Iterable[str]] = ..., data: _Optional[bytes] = ..., first_line: _Optional[int] = ...) -> None: ...
 
 class ProfileBatch(_message.Message):
-    __slots__ = ("index", "rows", "csv")
+    __slots__ = ("index", "rows", "csv", "file_sha256", "file_name", "force")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     CSV_FIELD_NUMBER: _ClassVar[int]
+    FILE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     index: str
     rows: _containers.RepeatedCompositeFieldContainer[Row]
     csv: CsvChunk
-    def __init__(self, index: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., csv: _Optional[_Union[CsvChunk, _Mapping]] = ...) -> None: ...
+    file_sha256: str
+    file_name: str
+    force: bool
+    def __init__(self, index: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., csv: _Optional[_Union[CsvChunk, _Mapping]] = ..., file_sha256: _Optional[str] = ..., file_name: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class PurchaseBatch(_message.Message):
-    __slots__ = ("index", "rows", "csv")
+    __slots__ = ("index", "rows", "csv", "file_sha256", "file_name", "force")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     CSV_FIELD_NUMBER: _ClassVar[int]
+    FILE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     index: str
     rows: _containers.RepeatedCompositeFieldContainer[Row]
     csv: CsvChunk
-    def __init__(self, index: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., csv: _Optional[_Union[CsvChunk, _Mapping]] = ...) -> None: ...
+    file_sha256: str
+    file_name: str
+    force: bool
+    def __init__(self, index: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[Row, _Mapping]]] = ..., csv: _Optional[_Union[CsvChunk, _Mapping]] = ..., file_sha256: _Optional[str] = ..., file_name: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class RejectedRow(_message.Message):
     __slots__ = ("row_number", "message")

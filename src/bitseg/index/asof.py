@@ -1,0 +1,135 @@
+"""The built-in customer fields as of a past day, computed from the purchase lines dated up to it (SPEC §2).
+
+The kept built-ins (`builtins.py`) fold in every line. On a day D before the last line day a query must not see
+the lines after D, so the planner sends a predicate on a built-in here instead (`plan.BuiltinAsOf`): orders are the
+distinct orders with a purchase line ≤ D, clv the net sum of every line ≤ D, first/last purchase date the first/last
+day of a purchase line ≤ D (NULL when there is none). Nothing here reads the kept built-ins.
+
+>>> from bitseg.index.lines import LineStore
+>>> store = LineStore(())
+>>> store.append({"column": np.array([0, 0, 1]), "day": np.array([3, 9, 5]), "amount": np.array([10, 20, -5]),
+...               "quantity": np.array([1, 1, -1]), "order": np.array([7, 8, 9])})
+>>> [builtin_values(store, name, 5, 2)[0].tolist() for name in ("orders", "clv", "last_purchase_date")]
+[[1, 0], [10, -5], [3, 0]]
+>>> builtin_values(store, "first_purchase_date", 5, 2)[1].tolist()
+[True, False]
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import weakref
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+
+from bitseg.index.lines import LineStore
+
+_INT64_BOUND = 1 << 62
+_OPERATORS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+              ">=": operator.ge}
+
+
+_KEPT = 8  # (built-in, day) results kept per line store: a backtest asks the same day again and again
+_CACHE: weakref.WeakKeyDictionary[LineStore, dict[tuple, tuple[np.ndarray, np.ndarray]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def builtin_values(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, has) per column 0..size-1 of the built-in `name` over the lines dated up to `day`.
+
+    `has` is False where the value is NULL: a date of a customer without a purchase line ≤ day (orders and clv
+    are 0, never NULL). Values are in stored units: orders, ten-thousandths, day numbers. The last few results
+    are kept while the lines do not change (their count and the erasures say so); do not change them.
+    """
+    kept = _CACHE.setdefault(lines, {})
+    key = (name, day, size, lines.size, getattr(lines, "erasures", 0))
+    found = kept.get(key)
+    if found is None:
+        for stale in list(kept)[: max(0, len(kept) - _KEPT + 1)]:
+            kept.pop(stale, None)  # pop, not del: two readers may tidy up at once
+        found = kept[key] = _compute(lines, name, day, size)
+    return found
+
+
+def _compute(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    wanted = ["column", "quantity"] + (["amount"] if name == "clv" else ["order"] if name == "orders" else ["day"])
+    found = lines.gather(wanted, lines.window(None, day))
+    column = found["column"]
+    if name == "clv":
+        sums = np.bincount(column, weights=found["amount"], minlength=size)
+        return np.rint(sums).astype(np.int64), np.ones(size, dtype=bool)
+    purchase = found["quantity"] > 0
+    buyers = column[purchase]
+    if name == "orders":
+        pairs = distinct(buyers.astype(np.int64) << 32 | found["order"][purchase])
+        return np.bincount(pairs >> 32, minlength=size).astype(np.int64), np.ones(size, dtype=bool)
+    has = np.zeros(size, dtype=bool)
+    has[buyers] = True
+    days = found["day"][purchase].astype(np.int64)
+    if name == "first_purchase_date":
+        values = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(values, buyers, days)
+    elif name == "last_purchase_date":
+        values = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(values, buyers, days)
+    else:
+        raise KeyError(f"not a built-in field: {name!r}")
+    values[~has] = 0
+    return values, has
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values: np.unique of numpy 2.4 hashes, and took 9 s for 2M distinct int64 here
+    where a sort takes 0.3 s.
+
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def select(values: np.ndarray, has: np.ndarray, op: str, operands: Sequence[int | Decimal]) -> np.ndarray:
+    """The mask of columns whose non-NULL value satisfies `op` ('present', 'in', 'between', 'anniversary' with
+    month * 32 + day numbers, or a comparison) against `operands` in stored units.
+
+    >>> select(np.array([1, 2, 3]), np.array([True, True, False]), ">", [Decimal("1.5")]).tolist()
+    [False, True, False]
+    >>> select(np.array([1, 2, 3]), np.ones(3, dtype=bool), "between", [2, 9]).tolist()
+    [False, True, True]
+    """
+    if op == "present":
+        return has
+    if op == "in":
+        mask = np.zeros(len(values), dtype=bool)
+        for operand in operands:
+            mask |= compare(values, "=", operand)
+    elif op == "between":
+        mask = compare(values, ">=", operands[0]) & compare(values, "<=", operands[1])
+    elif op == "anniversary":
+        dates = values.astype("datetime64[D]")
+        months = dates.astype("datetime64[M]")
+        month_day = (months.astype(np.int64) % 12 + 1) * 32 + (dates - months).astype(np.int64) + 1
+        table = np.zeros(13 * 32, dtype=bool)
+        table[[int(o) for o in operands]] = True
+        mask = table[month_day]
+    else:
+        mask = compare(values, op, operands[0])
+    return mask & has
+
+
+def compare(values: np.ndarray, op: str, threshold: int | Decimal) -> np.ndarray:
+    """`values op threshold`, exact for a fractional threshold (stored values are whole numbers).
+
+    >>> compare(np.array([1, 2]), "=", Decimal("1.5")).tolist(), compare(np.array([1, 2]), "<=", 1.5).tolist()
+    ([False, False], [True, False])
+    """
+    threshold = max(-_INT64_BOUND, min(_INT64_BOUND, threshold))  # beyond every stored value
+    if threshold != int(threshold):
+        if op in ("=", "!="):
+            return np.full(len(values), op == "!=")
+        threshold, op = (math.ceil(threshold), ">=") if op in (">", ">=") else (math.floor(threshold), "<=")
+    return _OPERATORS[op](values, int(threshold))
