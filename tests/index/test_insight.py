@@ -183,3 +183,16 @@ def test_why_shows_values_measures_and_lines() -> None:
     lines = next(s.lines for s in why.steps if s.lines)
     assert [line.day.day for line in lines] == list(range(7, 0, -1)) and lines[0].order == "o7"
     assert lines[0].dimensions == {"brand": "x"}
+
+
+def test_why_reads_lines_behind_line_bitmaps_and_built_ins_as_of_the_day() -> None:
+    index = bitseg.Index.from_toml('[purchase]\nbrand = "keyword"')
+    index.add_purchases([{"customer": "a", "time": f"2026-01-{d:02d}", "amount": "40", "order": f"o{d}",
+                          "brand": "x" if d <= 2 else "y"} for d in range(1, 9)])
+    query = "orders = 4 AND PURCHASES MATCHES (brand = 'x', sum_amount > 100)"
+    day = dt.date(2026, 1, 4)  # before the last line day: orders is computed from the lines up to it
+    assert any("line bitmaps" in step.access for step in index.explain(query, as_of=day))
+    why = index.explain_member("a", query, as_of=day)
+    values = {v for s in why.steps for v in s.values}
+    assert {"orders = 4", "sum_amount 80.00, needs > 100.00"} <= values  # not the 8 orders kept for today
+    assert [line.order for s in why.steps for line in s.lines] == ["o2", "o1"]

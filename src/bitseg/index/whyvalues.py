@@ -15,8 +15,8 @@ from decimal import Decimal
 import numpy as np
 
 from bitseg.days import day_date
+from bitseg.index import asof, planner
 from bitseg.index import plan as p
-from bitseg.index import planner
 from bitseg.index.fields import NumberField, PresenceField, TagsField, ValueField
 from bitseg.index.lines import NO_ORDER
 from bitseg.query import expressions as ex
@@ -47,10 +47,13 @@ def node_values(node: p.PlanNode, data: p.IndexData, column: int,
     """(the customer's values that `node` tests, the purchase lines it selected) for one column."""
     if isinstance(node, p.BucketRange):
         return (f"BUCKET({literal(node.salt)}) = {int(data.bucket_values(node.salt)[column])}",), ()
+    if isinstance(node, p.BuiltinAsOf):  # the built-in as it stood on that day, not as kept now
+        values, has = asof.builtin_values(data.lines, node.field, node.day, data.column_count)
+        return (f"{node.field} {stored_text(data.field(node.field).kind, bool(has[column]), int(values[column]))}",), ()
     name = getattr(node, "field", None)
     if isinstance(name, str):
         return (f"{name} {field_value(data, name, column)}",), ()
-    if isinstance(node.source, ex.Matches) and isinstance(node, p.ViewWindow | p.LineScan):
+    if isinstance(node.source, ex.Matches) and isinstance(node, p.ViewWindow | p.LineScan | p.LineBitmaps):
         scan = node if isinstance(node, p.LineScan) else planner.line_scan(node.source, data, as_of)
         return matched_lines(scan, data, column)
     return (), ()
@@ -68,10 +71,16 @@ def field_value(data: p.IndexData, name: str, column: int) -> str:
     if isinstance(found, PresenceField):
         return "IS NOT NULL"
     assert isinstance(found, NumberField)
-    value = int(found.values[column])
-    if found.kind is FieldType.DATE:
+    return stored_text(found.kind, True, int(found.values[column]))
+
+
+def stored_text(kind: FieldType, present: bool, value: int) -> str:
+    """`= value` (a stored number shown as query text) or `IS NULL`."""
+    if not present:
+        return "IS NULL"
+    if kind is FieldType.DATE:
         return f"= {day_date(value).isoformat()}"
-    return f"= {amount(value) if found.kind is FieldType.DECIMAL else value}"
+    return f"= {amount(value) if kind is FieldType.DECIMAL else value}"
 
 
 def matched_lines(scan: p.LineScan, data: p.IndexData,
