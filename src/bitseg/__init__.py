@@ -24,6 +24,7 @@ from bitseg.errors import (
     OverloadedError,
     PersistenceError,
     QueryError,
+    ReadOnlyError,
     SchemaError,
     ServerError,
     UnavailableError,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AlreadyExistsError", "AuthenticationError", "BitsegError", "Catalog", "Client", "Coded", "FieldType",
     "GroupStats", "Index", "InvalidInputError", "LimitError", "Limits", "NotFoundError", "OverloadedError",
-    "PersistenceError", "QueryError", "Schema", "SchemaError", "Segment", "ServerError", "Stats", "Tiering",
+    "PersistenceError", "QueryError", "ReadOnlyError", "Schema", "SchemaError", "Segment", "ServerError", "Stats", "Tiering",
     "UnavailableError", "parse", "to_text",
 ]
 

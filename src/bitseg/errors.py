@@ -8,6 +8,7 @@
     ├── NotFoundError         an unknown index, segment, list, tiering or customer
     ├── AlreadyExistsError    a name that is already taken
     ├── PersistenceError      a damaged snapshot or log, or a failed write to disk
+    │   └── ReadOnlyError     the log cannot be written just now: changes are refused until it heals (UNAVAILABLE)
     ├── DeadlineExceededError a call whose deadline passed while it ran: its work was abandoned
     ├── CancelledError        a call its caller cancelled: its work was abandoned
     ├── AuthenticationError   the server wants a token the call did not carry (UNAUTHENTICATED)
@@ -88,6 +89,11 @@ class DeadlineExceededError(BitsegError):
 
 class CancelledError(BitsegError):
     """The caller cancelled the call or went away; its work was abandoned."""
+
+
+class ReadOnlyError(PersistenceError):
+    """The store cannot write its log (a full or read-only disk): the change was refused, nothing of it is
+    visible, and changes are accepted again once the log can be written (the store retries by itself)."""
 
 
 class _StatusError(BitsegError):

@@ -29,7 +29,8 @@ Record = tuple[str | None, str, dict[str, Any]]
 
 
 class Recorder:
-    """A journal that keeps what it is given and checks the writer still holds the lock."""
+    """A journal that keeps what it is given and checks the writer holds the write lock, not the readers' lock
+    (prepare, log, publish: readers never wait for the log)."""
 
     def __init__(self) -> None:
         self.records: list[Record] = []
@@ -39,10 +40,17 @@ class Recorder:
         assert self.catalog is not None
         owner = self.catalog if index_name is None else self.catalog.indexes.get(index_name, self.catalog)
         held: list[bool] = []
-        thread = threading.Thread(target=lambda: held.append(not owner.lock.acquire(timeout=0)))
+
+        def probe() -> None:
+            held.append(not owner.write_lock.acquire(timeout=0))
+            free = owner.lock.acquire(timeout=0)
+            held.append(free)
+            if free:
+                owner.lock.release()
+        thread = threading.Thread(target=probe)
         thread.start()
         thread.join()
-        assert held == [True], f"{op} journaled without holding the lock"
+        assert held == [True, True], f"{op} journaled without the write lock or holding the readers' lock"
         self.records.append((index_name, op, args))
 
 
@@ -158,7 +166,7 @@ def test_a_segment_is_journaled_as_canonical_text() -> None:
     assert recorder.records[-1][2] == {"name": "big", "query": "points > 4", "kind": "trigger", "description": "d"}
 
 
-def test_a_journal_that_fails_makes_the_call_fail_and_a_check_refuses_before_applying() -> None:
+def test_a_journal_that_fails_refuses_the_call_and_a_check_refuses_before_preparing() -> None:
     class Broken:
         refuse = False
 
@@ -177,7 +185,8 @@ def test_a_journal_that_fails_makes_the_call_fail_and_a_check_refuses_before_app
     journal.refuse = True
     with pytest.raises(BitsegError, match="refused"):
         index.upsert_profiles([{"customer": "b"}])
-    assert index.members("ALL") == ["a"]  # applied, not acknowledged; the refused one never applied
+    assert index.members("ALL") == []  # neither the batch the log refused nor the refused one is visible
+    assert index.version == 0 and index.column_count == 0
 
 
 def test_replaying_the_journal_gives_the_data_written() -> None:

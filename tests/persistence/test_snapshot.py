@@ -141,7 +141,7 @@ def test_a_flipped_byte_is_caught_and_the_previous_snapshot_plus_log_answers_the
         tmp_path: Path, expected: dict[str, Any], file: str) -> None:
     crash(two_snapshots_and_a_tail(tmp_path))
     newest, _ = snapshot.list_all(tmp_path / "snapshots")
-    flip(newest.path / file if file == "MANIFEST" else newest.path / "shop" / file)
+    flip(newest.path / file if file == "MANIFEST" else newest.path / "index" / "shop" / file)
     store = reopen(tmp_path)
     assert len(store.problems) == 1 and file in store.problems[0] and newest.id in store.problems[0]
     assert shop.answers(store.get("shop")) == expected
@@ -155,7 +155,7 @@ def test_a_flipped_byte_is_caught_and_the_previous_snapshot_plus_log_answers_the
 def test_a_missing_file_is_damage(tmp_path: Path) -> None:
     crash(two_snapshots_and_a_tail(tmp_path))
     newest = snapshot.list_all(tmp_path / "snapshots")[0]
-    (newest.path / "shop" / "lines.day.npy").unlink()
+    (newest.path / "index" / "shop" / "lines.day.npy").unlink()
     store = reopen(tmp_path)
     assert "lines.day.npy is missing" in store.problems[0]
 
@@ -163,8 +163,8 @@ def test_a_missing_file_is_damage(tmp_path: Path) -> None:
 def test_no_usable_snapshot_refuses_to_start_and_says_why(tmp_path: Path) -> None:
     crash(two_snapshots_and_a_tail(tmp_path))
     newest, previous = snapshot.list_all(tmp_path / "snapshots")
-    flip(newest.path / "shop" / "bitmaps.bin")
-    flip(previous.path / "shop" / "lines.column.npy")
+    flip(newest.path / "index" / "shop" / "bitmaps.bin")
+    flip(previous.path / "index" / "shop" / "lines.column.npy")
     with pytest.raises(PersistenceError) as caught:
         reopen(tmp_path)
     message = str(caught.value)
@@ -272,7 +272,7 @@ def test_file_names_are_the_declared_layout(tmp_path: Path) -> None:
     """A golden list: a change here is a change of the snapshot format (bump layout.FORMAT)."""
     info = snapshot.write(tmp_path, [capture("small", SMALL_SCHEMA, 1, small_state())], 0,
                           dt.datetime(2026, 3, 14, tzinfo=dt.UTC), daily=False)
-    assert sorted(p.name for p in (info.path / "small").iterdir()) == [
+    assert sorted(p.name for p in (info.path / "index" / "small").iterdir()) == [
         "bitmaps.bin", "bitmaps.offsets.npy",
         "builtins.clv.values.npy", "builtins.first_purchase_date.values.npy",
         "builtins.last_purchase_date.values.npy", "builtins.orders.values.npy",

@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from bitseg import (
     NotFoundError,
     PersistenceError,
     QueryError,
+    ReadOnlyError,
     SchemaError,
 )
 from bitseg.days import day_number
@@ -125,8 +127,9 @@ def test_the_daily_snapshot_is_due_at_two_in_the_index_zone(tmp_path: Path) -> N
     store.close()
 
 
-def test_a_failed_log_write_refuses_later_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path).open()
+def test_a_failed_log_write_is_never_visible_and_the_store_heals(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path, heal_backoff=(0.01, 0.05)).open()
     index = store.create_index("shop", SCHEMA)
     index.upsert_profiles([{"customer": "a"}])
 
@@ -134,23 +137,34 @@ def test_a_failed_log_write_refuses_later_changes(tmp_path: Path, monkeypatch: p
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(wal_module, "_sync", full_disk)
-    with pytest.raises(PersistenceError, match="No space left on device"):
+    with pytest.raises(ReadOnlyError, match="No space left on device"):
         index.upsert_profiles([{"customer": "b"}])
-    monkeypatch.undo()
-    with pytest.raises(PersistenceError, match="refused until the server is restarted"):
+    assert not store.writable and "No space left" in (store.problem or "")
+    with pytest.raises(ReadOnlyError, match="refused while the log cannot be written"):
         index.upsert_profiles([{"customer": "c"}])
-    assert index.count("ALL") == 2  # reads go on (b was applied, but never acknowledged)
-    with pytest.raises(PersistenceError):
-        store.snapshot()
+    assert index.members("ALL") == ["a"]  # reads go on; the refused batches were never visible
+    time.sleep(0.1)
+    assert not store.writable  # still full: the healer keeps trying
+    monkeypatch.undo()
+    deadline = time.monotonic() + 5
+    while not store.writable and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.writable and store.problem is None  # healed without a restart
+    index.upsert_profiles([{"customer": "d"}])
     store.close()
-    assert Store(tmp_path).open().get("shop").members("ALL") == ["a"]
+    assert Store(tmp_path).open().get("shop").members("ALL") == ["a", "d"]
 
 
 def test_a_snapshot_ahead_of_a_lost_log_continues_numbering_after_it(tmp_path: Path) -> None:
     store = Store(tmp_path).open()
     store.create_index("shop", SCHEMA).upsert_profiles([{"customer": "a"}])
     store.close()
+    continues_at = store.wal.current_first
     shutil.rmtree(tmp_path / "wal")
+    with pytest.raises(PersistenceError, match="is missing: snapshot .* create an empty file of that name"):
+        Store(tmp_path).open()  # the last log file is gone: said, not started silently
+    (tmp_path / "wal").mkdir(exist_ok=True)
+    (tmp_path / "wal" / f"{continues_at:020d}.log").touch()  # knowingly
     store = Store(tmp_path).open()
     assert store.wal.last_seq >= 2
     store.get("shop").upsert_profiles([{"customer": "b"}])

@@ -6,7 +6,7 @@ The functions work on any object with the data's parts (the `Data` Protocol), ne
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol, cast
 
 import numpy as np
 from pyroaring import BitMap
@@ -38,18 +38,33 @@ def admit(data: Data, columns: np.ndarray) -> None:
     data.builtins.admit(arrived, data.translator.size)
 
 
-def profiles(data: Data, columns: Mapping, size: int, rejects: list | None, first_row: int) -> int:
-    """Set the profile fields the batch names; returns the rows applied (0: nothing changed)."""
+def prepare_profiles(data: Data, columns: Mapping, size: int, rejects: list | None,
+                     first_row: int) -> Profiles | None:
+    """Parse and check a profile batch without changing anything; None when no row is to be applied."""
     if size == 0:
-        return 0
+        return None
     batch = ingest.Batch(size, first_row)
     customers, parsed = ingest.profile_columns(columns, data.schema, batch)
     good = batch.settle(rejects)
     keep = np.flatnonzero(good)
     if len(keep) == 0:
-        return 0
+        return None
     # kept rows have an id: a row without one was rejected above
-    all_columns = data.translator.to_columns(cast(list[str], [customers[i] for i in keep.tolist()]))
+    return Profiles(cast(list[str], [customers[i] for i in keep.tolist()]), keep, parsed)
+
+
+class Profiles(NamedTuple):
+    """A checked profile batch: the ids of the kept rows, their positions and the parsed values of every field."""
+
+    ids: list[str]
+    keep: np.ndarray
+    parsed: dict
+
+
+def publish_profiles(data: Data, prepared: Profiles) -> int:
+    """Set the profile fields of a prepared batch; returns the rows applied."""
+    ids, keep, parsed = prepared
+    all_columns = data.translator.to_columns(ids)
     admit(data, all_columns)
     for name, (values, given) in parsed.items():
         rows = keep[given[keep]]
@@ -67,12 +82,22 @@ def profiles(data: Data, columns: Mapping, size: int, rejects: list | None, firs
     return len(keep)
 
 
-def purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None,
-              first_row: int) -> int:
-    """Add the good purchase lines of a batch; returns the lines added (0: nothing changed)."""
+def profiles(data: Data, columns: Mapping, size: int, rejects: list | None, first_row: int) -> int:
+    """Set the profile fields the batch names; returns the rows applied (0: nothing changed)."""
+    prepared = prepare_profiles(data, columns, size, rejects, first_row)
+    return 0 if prepared is None else publish_profiles(data, prepared)
+
+
+def prepare_purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None,
+                      first_row: int) -> dict | None:
+    """Parse and check a purchase batch; None when no line is to be added.
+
+    Nothing a reader sees changes: new dimension values and order ids get codes in the line store's
+    dictionaries, but no line points at them until the batch is published.
+    """
     size = len(columns["customer"]) if "customer" in columns else 0
     if size == 0:
-        return 0
+        return None
     batch = ingest.Batch(size, first_row)
     parsed = ingest.purchase_columns(columns, data.schema, data.lines, batch)
     good = batch.settle(rejects)
@@ -88,12 +113,19 @@ def purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], rejects:
             "dimensions": {dim: codes[good] for dim, codes in parsed["dimensions"].items()},
         }
     if len(parsed["customer"]) == 0:
-        return 0
-    _append_lines(data, parsed)
-    return len(parsed["customer"])
+        return None
+    return parsed
 
 
-def _append_lines(data: Data, parsed: dict) -> None:
+def purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None,
+              first_row: int) -> int:
+    """Add the good purchase lines of a batch; returns the lines added (0: nothing changed)."""
+    parsed = prepare_purchases(data, columns, rejects, first_row)
+    return 0 if parsed is None else publish_purchases(data, parsed)
+
+
+def publish_purchases(data: Data, parsed: dict) -> int:
+    """Add the lines of a prepared batch; returns how many."""
     customers = parsed["customer"]
     if isinstance(customers, ingest.Coded):
         keys: list = list(customers.values)  # a None value is never pointed at: ingest refused its rows
@@ -109,3 +141,4 @@ def _append_lines(data: Data, parsed: dict) -> None:
     purchase = parsed["quantity"] > 0
     data.views.add(columns[purchase], days[purchase], {dim: c[purchase] for dim, c in codes.items()})
     data.builtins.add(columns, days, parsed["amount"], purchase, orders, data.translator.size)
+    return len(columns)

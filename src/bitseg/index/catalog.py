@@ -38,24 +38,26 @@ class Catalog(Writable):
         self.indexes: dict[str, Index] = {}
 
     @write
-    def create_index(self, name: str, schema_toml: str) -> Index:
+    def create_index(self, name: str, schema_toml: str):
         check_name(name, "index")
         schema = Schema.from_toml(schema_toml)
         if name in self.indexes:
             raise AlreadyExistsError(f"index {name!r} already exists")
         index = Index(schema, name, self.limits, self.journal, trigger_days=self.trigger_days)
-        self.add(index)
         self.logged(name=name, schema_toml=schema_toml)
+        yield
+        self.add(index)
         return index
 
     @write
-    def drop_index(self, name: str) -> None:
+    def drop_index(self, name: str):
         index = self.get(name)
-        with index.lock:  # a write in progress finishes (and is journaled) first; later ones find it retired
+        self.logged(name=name)
+        with index.write_lock:  # a write in progress finishes (and is journaled) first; later ones find it retired
+            yield
             index.retired = True
             del self.indexes[name]
-        self.logged(name=name)
-        self.changed()
+            self.changed()
 
     def add(self, index: Index) -> None:
         """Hold an index built elsewhere (loaded from a snapshot); its writes go to the catalog's journal."""

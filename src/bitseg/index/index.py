@@ -1,7 +1,8 @@
 """The Index facade: one customer universe — its sizes, its queries, its state, and the writes of `writes.py`.
 
 The parts live in their own modules (fields, lines, views, built-ins, segments, tracking, stats); the index owns
-them, holds the lock (every public method holds it, so a reader never sees half a batch) and delegates. Its write
+them, holds the readers' lock (every public read holds it; a write holds it only to publish a prepared change,
+never while it logs, so a reader never sees half a batch and never waits for an fsync) and delegates. Its write
 operations are inherited from `writes.Writes`, each a journaled `@write` (`journal.py`).
 """
 
@@ -325,7 +326,8 @@ class Index(Writes, Insight):
         """Everything the index holds, for a snapshot (`from_state` is the inverse): each part's own state,
         under the part names that persistence/layout.py declares.
 
-        The arrays and bitmaps are the live ones, not copies: read them while holding `lock`.
+        The arrays and bitmaps are the live ones, not copies: read them while holding `write_lock` (the state
+        does not move; readers go on, they change nothing in it).
         The order ids sit at the top, not inside `lines`, as a part of their own (index.orderids).
         """
         return {

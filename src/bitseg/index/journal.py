@@ -1,24 +1,44 @@
 """The one write path: the `@write` decorator every change goes through, its journal hook and its replay.
 
-A write operation is a method with `@write`. The decorator holds the owner's lock, runs the method, and when the
-owner's `version` moved (something changed) hands what the method chose to log (`self.logged(...)`: plain values,
-materialised, the method's own keyword arguments) to the owner's journal, once, still under the lock. A refused
-call raises before anything changed, so it is never journaled; a call that changes nothing is not either.
-`replay(op, args)` calls the same method with those arguments and the journal suppressed, so adding a write
-operation takes exactly one change: the method with its decorator.
+A write operation is a generator method with `@write`, in three steps ("prepare, log, publish"):
+
+1. **prepare** (the code before its one `yield`): check the input and compute everything the write will change,
+   changing nothing readers can see. It runs under the owner's `write_lock`, which writers hold and readers
+   never take, so it reads a state no other write moves while readers go on.
+2. **log**: when the method yields, the decorator hands what it chose to log (`self.logged(...)`: plain values,
+   the method's keyword arguments) to the owner's journal, which makes it durable (the Store: append and
+   fsync). Readers are not blocked. A journal that raises refuses the write: nothing was changed, nothing is
+   visible.
+3. **publish** (the code after the `yield`): applies the prepared change under the readers' `lock`. It must be
+   short and must not fail; it marks the change (`self.changed()`).
+
+A method that returns before yielding changes nothing (a refused or empty call) and is not journaled.
+`replay(op, args)` runs the same method with the journal suppressed, so adding a write operation takes exactly
+one change: the method with its decorator.
 
 >>> class Counter(Writable):
 ...     @write
-...     def add(self, amount: int) -> int:
+...     def add(self, amount: int):
 ...         self.logged(amount=amount)
-...         self.total = getattr(self, "total", 0) + amount
-...         if amount:
-...             self.changed()
+...         if not amount:
+...             return getattr(self, "total", 0)  # nothing to change: not journaled
+...         total = getattr(self, "total", 0) + amount  # prepare: computed, not yet visible
+...         yield
+...         self.total = total  # publish
+...         self.changed()
 ...         return self.total
 >>> seen = []
 >>> counter = Counter(journal=lambda owner, op, args: seen.append((owner, op, args)))
 >>> counter.add(2), counter.add(0), seen
 (2, 2, [(None, 'add', {'amount': 2})])
+>>> def refuse(owner, op, args):
+...     raise OSError("disk full")
+>>> counter.journal = refuse
+>>> counter.add(5)
+Traceback (most recent call last):
+OSError: disk full
+>>> counter.total  # the refused write was never published
+2
 >>> fresh = Counter()
 >>> for _, op, args in seen:
 ...     _ = fresh.replay(op, args)
@@ -31,7 +51,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, Protocol, TypeVar
 
 from bitseg.errors import InvalidInputError, NotFoundError
@@ -40,26 +60,29 @@ Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 class Journal(Protocol):
-    """Called once per write that changed something, after it was applied, holding the owner's lock.
+    """Called once per write that changes something, after it was prepared and before it is published, holding
+    the owner's write lock (not the readers' lock).
 
     `index_name` is the index written to, or None for a catalog operation (create_index, drop_index); `args`
     are keyword arguments of the method `op`, so `replay(op, args)` repeats the change. A journal that raises
-    makes the call raise (the change is then applied but not acknowledged). A journal may also have a
-    `check()` method, called before every write is applied: raising there refuses the write untouched (a Store
-    whose log failed refuses every later change).
+    refuses the call: the prepared change is dropped, never published. A journal may also have a `check()`
+    method, called before every write is prepared: raising there refuses the write untouched (a Store whose log
+    cannot be written is read-only).
     """
 
     def __call__(self, index_name: str | None, op: str, args: dict[str, Any]) -> None: ...
 
 
 def write(method: Method) -> Method:
-    """Declare a write operation: lock, journal when something changed, registered for `replay` by its name."""
+    """Declare a write operation: prepare under the write lock, journal, publish under the readers' lock."""
     op = method.__name__
     takes_rejects = "rejects" in inspect.signature(method).parameters
+    if not inspect.isgeneratorfunction(method):
+        raise TypeError(f"write operation {op} must yield once, between its prepare and its publish step")
 
     @functools.wraps(method)
     def wrapper(self: Writable, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
+        with self.write_lock:
             if self.retired:
                 raise NotFoundError(f"unknown index {self.name!r}")  # dropped: a stale handle writes nowhere
             outer = not self._writing
@@ -67,18 +90,29 @@ def write(method: Method) -> Method:
             check = getattr(journal, "check", None)
             if check is not None:
                 check()
-            before = self.version
             self._writing.append(op)
+            steps: Generator[None, None, Any] = method(self, *args, **kwargs)
             try:
-                result = method(self, *args, **kwargs)
+                try:
+                    next(steps)  # prepare
+                except StopIteration as done:
+                    return done.value  # nothing to change
+                logged = self._logged if outer else None
+                if journal is not None:
+                    if logged is None:
+                        raise AssertionError(f"write {op} changes {self.name!r} without saying what to log")
+                    journal(self.journal_name, op, logged)  # log: raising drops the prepared change
+                with self.lock:  # publish
+                    try:
+                        next(steps)
+                    except StopIteration as done:
+                        return done.value
+                raise AssertionError(f"write {op} yields more than once")
             finally:
+                steps.close()  # a refused write leaves its prepare step (and any lock it holds) here
                 self._writing.pop()
-                logged, self._logged = (self._logged, None) if outer else (None, self._logged)
-            if journal is not None and self.version != before:
-                if logged is None:
-                    raise AssertionError(f"write {op} changed {self.name!r} without saying what to log")
-                journal(self.journal_name, op, logged)
-            return result
+                if outer:
+                    self._logged = None
 
     wrapper.write_op = op  # type: ignore[attr-defined]
     wrapper.takes_rejects = takes_rejects  # type: ignore[attr-defined]
@@ -86,7 +120,7 @@ def write(method: Method) -> Method:
 
 
 def locked(method: Method) -> Method:
-    """A read that holds the owner's lock, so it never sees half a write."""
+    """A read that holds the owner's readers' lock, so it never sees half a write (it never waits for a log)."""
     @functools.wraps(method)
     def wrapper(self: Writable, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
@@ -100,14 +134,20 @@ def write_operations(cls: type) -> list[str]:
 
 
 class Writable:
-    """What `@write` needs of its owner: a lock, a version that counts changes, a journal and the replay."""
+    """What `@write` needs of its owner: two locks, a version that counts changes, a journal and the replay.
+
+    `write_lock` is held by a write from its prepare step to its publish step (and by a snapshot while it copies
+    the state): holding it, the state does not move. `lock` is the readers' lock, held by a write only to
+    publish.
+    """
 
     name: str | None = None
 
     def __init__(self, journal: Journal | None = None) -> None:
         self.lock = threading.RLock()
+        self.write_lock = threading.RLock()
         self.journal = journal
-        self.version = 0  # counts changes; a write that leaves it alone changed nothing and is not journaled
+        self.version = 0  # counts changes (published writes)
         self.retired = False  # set when the owner is dropped: later writes raise NotFoundError
         self._writing: list[str] = []
         self._logged: dict[str, Any] | None = None
@@ -134,7 +174,7 @@ class Writable:
         kwargs = dict(args)
         if method.takes_rejects:  # type: ignore[union-attr]
             kwargs.setdefault("rejects", [])
-        with self.lock:
+        with self.write_lock:
             self._replaying = True
             try:
                 return getattr(self, op)(**kwargs)

@@ -77,13 +77,17 @@ class Registry:
 
         `parsed` is the canonical text parsed, kept on the Segment for callers that want a tree.
         """
-        check_name(name, "segment")
         kind = SegmentKind.of(kind)
-        self._check_references(name, tree, text)
+        self.check(name, tree, text)
         segment = Segment(name, to_text(tree), kind, description, parsed)
         self.segments[name] = segment
         self.trees[name] = normalize(tree)
         return segment
+
+    def check(self, name: str, tree: Node, text: str) -> None:
+        """Refuse what `save` would refuse (a bad name, an unknown reference, a cycle), changing nothing."""
+        check_name(name, "segment")
+        self._check_references(name, tree, text)
 
     def _check_references(self, name: str, tree: Node, text: str) -> None:
         def visit(node: Node, path: list[str]) -> None:
@@ -100,12 +104,16 @@ class Registry:
 
     def delete(self, name: str) -> None:
         """Remove a segment no other segment refers to."""
+        self.check_delete(name)
+        del self.segments[name], self.trees[name]
+
+    def check_delete(self, name: str) -> None:
+        """Refuse what `delete` would refuse (an unknown segment, one in use), changing nothing."""
         self.tree(name)
         users = [s for s, tree in self.trees.items()
                  if s != name and any(isinstance(n, InSegment) and n.name == name for n in walk(tree))]
         if users:
             raise InvalidInputError(f"segment {name!r} is used by {', '.join(sorted(users))}; delete those first")
-        del self.segments[name], self.trees[name]
 
     # ── static lists ──
     def list_members(self, name: str) -> BitMap:
@@ -124,13 +132,18 @@ class Registry:
     def save_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str,
                      canonical: Callable[[str | Node], str]) -> Tiering:
         """Create or replace a tiering; `canonical` checks a tier's query and gives its canonical text."""
+        tiering = self.make_tiering(name, tiers, default, canonical)
+        self.tierings[name] = tiering
+        return tiering
+
+    def make_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str,
+                     canonical: Callable[[str | Node], str]) -> Tiering:
+        """The tiering `save_tiering` would store, checked, without storing it."""
         check_name(name, "tiering")
         names = [tier for tier, _ in tiers] + [default]
         if any(not tier for tier in names) or len(set(names)) != len(names):
             raise InvalidInputError("tier names must be non-empty and distinct (the default tier included)")
-        tiering = Tiering(name, tuple((tier, canonical(query)) for tier, query in tiers), default)
-        self.tierings[name] = tiering
-        return tiering
+        return Tiering(name, tuple((tier, canonical(query)) for tier, query in tiers), default)
 
     def tiering(self, name: str) -> Tiering:
         tiering = self.tierings.get(name)

@@ -1,8 +1,10 @@
 """The write operations of an index, each one a journaled `@write`: the Index inherits them from `Writes`.
 
-Each method checks its input, applies it to the data, says what to journal (`logged`: plain values it can be
-replayed from, materialised) and marks the change (`changed`); `journal.write` does the locking and journaling.
-A new write operation is one more method here.
+Each method is a generator in two steps around its one `yield` (see `journal.py`): before it, prepare — check
+the input, compute the change without making it visible, and say what to journal (`logged`: plain values it
+can be replayed from, materialised); after it, publish — apply the change (short, cannot fail) and mark it
+(`changed`). Returning before the `yield` changes nothing. `journal.write` does the locking and journaling
+(the change is logged between the two steps). A new write operation is one more method here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.errors import InvalidInputError
 from bitseg.index import apply, ingest
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
@@ -20,7 +23,7 @@ from bitseg.index.fields import Field
 from bitseg.index.imports import ImportLog, check_digest
 from bitseg.index.journal import Writable, write
 from bitseg.index.lines import LineStore
-from bitseg.index.segments import Registry, Segment, Tiering
+from bitseg.index.segments import Registry
 from bitseg.index.tracking import Tracker
 from bitseg.index.translate import Translator
 from bitseg.index.views import TimeViews
@@ -46,61 +49,78 @@ class Writes(Writable):
     imports: ImportLog
     compiler: Compiler
 
-    def _applied(self, count: int) -> int:
-        if count:
-            self.changed()
+    def _published(self, count: int) -> int:
+        self.changed()
         return count
 
     @write
     def upsert_profiles(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                        first_row: int = 1) -> int:
+                        first_row: int = 1):
         """Set the fields each row names (None or "" clears one); returns the rows applied."""
         rows = [dict(r) for r in rows]
         self.logged(rows=rows, first_row=first_row)
         columns, size = ingest.rows_to_columns(rows)
-        return self._applied(apply.profiles(self, columns, size, rejects, first_row))
+        prepared = apply.prepare_profiles(self, columns, size, rejects, first_row)
+        if prepared is None:
+            return 0
+        yield
+        return self._published(apply.publish_profiles(self, prepared))
 
     @write
     def upsert_profile_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
-                               first_row: int = 1) -> int:
+                               first_row: int = 1):
         self.logged(columns=dict(columns), first_row=first_row)
         size = len(columns["customer"]) if "customer" in columns else 0
-        return self._applied(apply.profiles(self, columns, size, rejects, first_row))
+        prepared = apply.prepare_profiles(self, columns, size, rejects, first_row)
+        if prepared is None:
+            return 0
+        yield
+        return self._published(apply.publish_profiles(self, prepared))
 
     @write
     def add_purchases(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
-                      first_row: int = 1) -> int:
+                      first_row: int = 1):
         """Add purchase lines given as rows; returns the lines added."""
         rows = [dict(r) for r in rows]
         self.logged(rows=rows, first_row=first_row)
         columns, _ = ingest.rows_to_columns(rows)
-        return self._applied(apply.purchases(self, columns, rejects, first_row))
+        prepared = apply.prepare_purchases(self, columns, rejects, first_row)
+        if prepared is None:
+            return 0
+        yield
+        return self._published(apply.publish_purchases(self, prepared))
 
     @write
     def add_purchase_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
-                             first_row: int = 1) -> int:
+                             first_row: int = 1):
         """Add purchase lines given as columns (the fast path: numpy arrays); returns the lines added."""
         self.logged(columns=dict(columns), first_row=first_row)
-        return self._applied(apply.purchases(self, columns, rejects, first_row))
+        prepared = apply.prepare_purchases(self, columns, rejects, first_row)
+        if prepared is None:
+            return 0
+        yield
+        return self._published(apply.publish_purchases(self, prepared))
 
     @write
-    def remember_import(self, sha256: str, kind: str, name: str, day: str) -> None:
+    def remember_import(self, sha256: str, kind: str, name: str, day: str):
         """Note that a file with this content went in (`kind` profiles or purchases, on `day`, index time)."""
         sha256 = check_digest(sha256)
         if self.imports.find(sha256) is not None:
-            return  # a forced re-import: the first day is the one to name
+            return None  # a forced re-import: the first day is the one to name
         self.logged(sha256=sha256, kind=kind, name=name, day=day)
+        yield
         self.imports.remember(sha256, kind, name, day)
         self.changed()
 
     @write
-    def delete_customers(self, ids: Iterable[str]) -> int:
+    def delete_customers(self, ids: Iterable[str]):
         """Erase customers everywhere (privacy erasure); returns how many existed."""
         ids = list(ids)
         self.logged(ids=ids)
-        gone = BitMap(self.translator.remove(ids))
-        if not gone:
+        if all(self.translator.column(key) is None for key in ids):
             return 0
+        yield
+        gone = BitMap(self.translator.remove(ids))
         self.existence -= gone
         for field in self.fields.values():
             field.erase(gone)
@@ -109,39 +129,44 @@ class Writes(Writable):
         self.views.erase(gone)
         self.registry.erase(gone)
         self.tracker.erase(gone)
-        self.changed()
-        return len(gone)
+        return self._published(len(gone))
 
     @write
     def save_segment(self, name: str, query: str | Node, kind: str | SegmentKind = SegmentKind.STANDARD,
-                     description: str = "") -> Segment:
+                     description: str = ""):
         """Create or replace a saved segment; refuses a definition that makes a reference cycle."""
         check_name(name, "segment")
         kind = SegmentKind.of(kind)
-        tree, text = self.compiler.checked(query)
-        segment = self.registry.save(name, tree, text, kind, description,
-                                     parsed=self.compiler.checked(to_text(tree))[0])
-        self.logged(name=name, query=segment.query, kind=segment.kind.value, description=description)
+        with self.lock:  # the compiler's cache is shared with readers
+            tree, text = self.compiler.checked(query)
+            parsed = self.compiler.checked(to_text(tree))[0]
+        self.registry.check(name, tree, text)
+        self.logged(name=name, query=to_text(tree), kind=kind.value, description=description)
+        yield
+        segment = self.registry.save(name, tree, text, kind, description, parsed=parsed)
         self.tracker.saved(name, kind)
         self.changed()
         return segment
 
     @write
-    def delete_segment(self, name: str) -> None:
-        self.registry.delete(name)
+    def delete_segment(self, name: str):
+        self.registry.check_delete(name)
         self.logged(name=name)
+        yield
+        self.registry.delete(name)
         self.tracker.forget(name)
         self.changed()
 
     @write
     def update_list(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = (),
-                    replace: Iterable[str] | None = None) -> int:
+                    replace: Iterable[str] | None = None):
         """Change a static list (created when new); unknown customers added are created. Returns its size."""
         check_name(name, "list")
         add, remove = [str(i) for i in add], [str(i) for i in remove]
         replace = None if replace is None else [str(i) for i in replace]
         self.logged(name=name, add=add, remove=remove, replace=replace)
-        members = BitMap() if replace is not None else self.registry.lists.get(name, BitMap())
+        yield
+        members = BitMap() if replace is not None else self.registry.lists.get(name, BitMap()).copy()
         for ids, adding in ((replace or (), True), (add, True), (remove, False)):
             if not ids:
                 continue
@@ -157,15 +182,22 @@ class Writes(Writable):
         return len(members)
 
     @write
-    def save_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str) -> Tiering:
-        tiering = self.registry.save_tiering(name, tiers, default, lambda query: to_text(self.compiler.checked(query)[0]))
+    def save_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str):
+        with self.lock:  # the compiler's cache is shared with readers
+            tiering = self.registry.make_tiering(name, tiers, default,
+                                                 lambda query: to_text(self.compiler.checked(query)[0]))
         self.logged(name=name, tiers=[list(tier) for tier in tiering.tiers], default=default)
+        yield
+        self.registry.tierings[name] = tiering
         self.changed()
         return tiering
 
     @write
-    def record_evaluation(self, evaluation: Mapping[str, Any]) -> None:
+    def record_evaluation(self, evaluation: Mapping[str, Any]):
         """Record a daily evaluation of the hot and trigger segments (what `daily_evaluation` computed)."""
+        if not isinstance(evaluation.get("day"), int) or not isinstance(evaluation.get("segments"), list):
+            raise InvalidInputError("an evaluation needs a day number and a list of segments")
         self.logged(evaluation=dict(evaluation))
+        yield
         self.tracker.apply(evaluation)
         self.changed()

@@ -36,7 +36,7 @@ class Captured:
 
 
 def capture(name: str, schema_toml: str, seq: int, state: Mapping[str, Any]) -> Captured:
-    """Copy a state (plain values, numpy arrays, bitmaps) into a Captured; call it holding the index lock.
+    """Copy a state (plain values, numpy arrays, bitmaps) into a Captured; call it holding the index write lock.
 
     Bitmaps are serialized and arrays copied here, so the files can be written after the lock is released.
     An array or long list at a path the layout declares no file for is refused (PersistenceError).

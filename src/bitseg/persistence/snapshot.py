@@ -1,8 +1,10 @@
 """Snapshots: every index written atomically to `snapshots/<id>/`, each file with a checksum, and read back verified.
 
 A snapshot is written as `snapshots/.tmp-<id>/`, every file fsynced, the manifest written last, then renamed to
-`snapshots/<id>/` and the folder fsynced: a crash at any point leaves either the whole snapshot or none.
-Per index (`<id>/<index>/`):
+`snapshots/<id>/` and the folder fsynced: a crash at any point leaves either the whole snapshot or none, and a
+write that fails (a full disk) removes its temporary folder (start-up removes any left by a crash).
+Per index (`<id>/index/<index>/`: under a folder of their own, so no index name can collide with the
+manifest; snapshots written before that have `<id>/<index>/`, and are read as such):
 
 - `schema.toml`: the schema as given;
 - `bitmaps.bin` + `bitmaps.offsets.npy`: every bitmap (existence, field rows, time views, lists, kept
@@ -49,6 +51,7 @@ from bitseg.persistence.wal import fsync_directory
 
 MANIFEST = "MANIFEST"
 TEMP_PREFIX = ".tmp-"
+INDEXES = "index"  # the folder of the index folders in a snapshot
 _CHUNK = 1 << 13  # items per msgpack array in a list file: decoding one holds the GIL for a few ms at most
 
 
@@ -83,9 +86,11 @@ class _Checked:
         return self.file.write(data)
 
     def close(self) -> dict[str, int]:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        finally:
+            self.file.close()  # the descriptor goes even when the disk is full (closing may raise again)
         return {"bytes": self.size, "crc32": self.crc}
 
 
@@ -146,22 +151,29 @@ def new_id(root: Path, created: dt.datetime) -> str:
     return candidate
 
 
-def write(root: Path, captured: list[Captured], base_seq: int, created: dt.datetime, daily: bool) -> SnapshotInfo:
-    """Write a snapshot of the captured indexes atomically; returns what was written."""
+def write(root: Path, captured: list[Captured], base_seq: int, created: dt.datetime, daily: bool,
+          extra: Mapping[str, Any] | None = None) -> SnapshotInfo:
+    """Write a snapshot of the captured indexes atomically (`extra`: more manifest entries); returns what was
+    written."""
     root.mkdir(parents=True, exist_ok=True)
     remove_temporary(root)
     snapshot_id = new_id(root, created)
     temp = root / (TEMP_PREFIX + snapshot_id)
-    temp.mkdir()
-    indexes = {}
-    for item in captured:
-        indexes[item.name] = {"seq": item.seq, "files": _write_index(temp / item.name, item)}
-    manifest = {"format": FORMAT, "id": snapshot_id, "created": created.isoformat(), "daily": daily,
-                "base_seq": base_seq, "indexes": indexes}
-    body = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    _write(temp / MANIFEST, [body, b"\ncrc32 %08x\n" % zlib.crc32(body)])
-    fsync_directory(temp)
-    _publish(temp, root / snapshot_id)
+    try:
+        temp.mkdir()
+        (temp / INDEXES).mkdir()
+        indexes = {}
+        for item in captured:
+            indexes[item.name] = {"seq": item.seq, "files": _write_index(temp / INDEXES / item.name, item)}
+        manifest = {"format": FORMAT, "id": snapshot_id, "created": created.isoformat(), "daily": daily,
+                    "base_seq": base_seq, "indexes": indexes, "folders": INDEXES, **(extra or {})}
+        body = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        _write(temp / MANIFEST, [body, b"\ncrc32 %08x\n" % zlib.crc32(body)])
+        fsync_directory(temp)
+        _publish(temp, root / snapshot_id)
+    except Exception:
+        shutil.rmtree(temp, ignore_errors=True)  # a failed write leaves no folder holding the last free space
+        raise
     fsync_directory(root)
     return _info(root / snapshot_id, manifest)
 
@@ -177,10 +189,22 @@ def remove_temporary(root: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def prune(root: Path, keep: int) -> list[str]:
-    """Delete all but the newest `keep` snapshots; returns the deleted ids."""
-    ids = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    gone = ids[: max(0, len(ids) - keep)]
+def prune(root: Path, keep: int, keep_on_demand: int | None = None) -> list[str]:
+    """Keep the newest `keep` daily snapshots and, apart from them, the newest `keep_on_demand` others (on demand,
+    at shutdown; default `keep`), and always the newest two (the log reaches back to the second); delete the
+    rest. Returns the deleted ids."""
+    keep_on_demand = keep if keep_on_demand is None else keep_on_demand
+    daily = others = 0
+    gone = []
+    for number, info in enumerate(list_all(root)):  # newest first
+        if info.daily and info.problem is None:
+            daily += 1
+            kept = daily <= keep
+        else:
+            others += 1
+            kept = others <= keep_on_demand
+        if not kept and number >= 2:
+            gone.append(info.id)
     for snapshot_id in gone:
         shutil.rmtree(root / snapshot_id)
     if gone:
@@ -292,7 +316,8 @@ def load(path: Path, deferred: Iterable[str] = ()) -> tuple[dict[str, Any], list
     Long lists stored in the files named in `deferred` come back as ChunkedList, for the caller to decode later.
     """
     manifest = read_manifest(path)
-    indexes = [_load_index(path.name, path / name, entry, frozenset(deferred))
+    folder = path / manifest["folders"] if "folders" in manifest else path
+    indexes = [_load_index(path.name, folder / name, entry, frozenset(deferred))
                for name, entry in sorted(manifest["indexes"].items())]
     return manifest, indexes
 

@@ -1,19 +1,24 @@
 """The Store: a Catalog whose every change is logged and fsynced before it is acknowledged, with daily snapshots.
 
     data_dir/
-      LOCK                  held while a Store has the folder open (one server per folder)
+      LOCK                  left by earlier versions; the lock is now taken on the folder itself (one server
+                            per folder; a lock on a descriptor of the folder cannot be deleted from under it)
       wal/<seq>.log         the write-ahead log (wal.py)
       snapshots/<id>/       snapshots (snapshot.py), newest last by name
 
 There is one write path: every write operation of an Index or the Catalog is a method declared with `@write`
-(bitseg.index.journal), which checks and applies the change under the lock and then calls the catalog's journal
-once if something changed. The Store's journal appends the operation's name and arguments to the log and fsyncs
-before the lock is released and the call returns: a call the engine refuses is never logged, so the log never
-holds a record that fails on replay, and records of one index are in the order they were applied. Replay calls
-the same method again (`replay(op, args)`), so adding a write operation needs exactly one change: the method with
-its decorator; the Store has no list of operations. If the log cannot be written the change is not durable: the
-call raises PersistenceError and the Store refuses every later change until it is reopened (the log then has
-exactly the acknowledged changes).
+(bitseg.index.journal): "prepare, log, publish". The change is checked and prepared under the owner's write
+lock, then the Store's journal appends the operation's name and arguments to the log and fsyncs (readers go
+on meanwhile), then the change is published under the readers' lock. A call the engine refuses is never logged,
+so the log never holds a record that fails on replay; records of one index are in the order they were
+published; a change the log refused is never visible. Replay calls the same method again (`replay(op, args)`),
+so adding a write operation needs exactly one change: the method with its decorator.
+
+**Read-only and healing.** When the log cannot be written (a full disk, no inodes, a read-only `wal/`), the
+call raises ReadOnlyError and the Store turns read-only: `writable` is False and `problem` says why (a server's
+health reads them and answers NOT_SERVING), every change is refused with ReadOnlyError, reads go on. A
+background thread retries with backoff (`WriteAheadLog.heal`: a probe write, then the log reopened afresh) and
+the Store is writable again as soon as the log can be written, without a restart.
 
 A log record is `[op, args]`: the method's name and its keyword arguments, plus "index" (the index written to)
 for an index operation. Logs written before the one write path (op "evaluate", create_index with "schema")
@@ -51,46 +56,23 @@ from pathlib import Path
 from typing import Any, Self
 
 from bitseg.days import optional_day
-from bitseg.errors import BitsegError, PersistenceError
+from bitseg.errors import BitsegError, PersistenceError, ReadOnlyError
 from bitseg.index.catalog import Catalog
 from bitseg.index.index import Index
 from bitseg.index.journal import write_operations
 from bitseg.index.tracking import TRIGGER_DAYS, ChangedIds, HistoryRow
+from bitseg.persistence import daily as schedule
 from bitseg.persistence import snapshot
 from bitseg.persistence.capture import capture
+from bitseg.persistence.clock import Clock, SimulatedClock, utc_now  # noqa: F401 - SimulatedClock re-exported
 from bitseg.persistence.deferred import DeferredDictionary
+from bitseg.persistence.healing import Healer
 from bitseg.persistence.snapshot import SnapshotInfo
 from bitseg.persistence.wal import Record, WriteAheadLog
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.schema import Schema
 
 log = logging.getLogger("bitseg.persistence")
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class SimulatedClock:
-    """A clock that only moves when told to, for running thirty days in a second.
-
-    >>> clock = SimulatedClock("2026-03-14T02:00:00+01:00")
-    >>> clock.advance(days=1).isoformat()
-    '2026-03-15T02:00:00+01:00'
-    """
-
-    def __init__(self, start: dt.datetime | str) -> None:
-        self.now = dt.datetime.fromisoformat(start) if isinstance(start, str) else start
-        if self.now.tzinfo is None:
-            raise ValueError("a simulated clock needs an aware time (with a UTC offset)")
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
 
 
 CATALOG_OPERATIONS = frozenset(write_operations(Catalog))
@@ -126,21 +108,25 @@ class Store:
     Args:
         data_dir: the folder of the log and the snapshots (created when missing).
         clock: the time now, aware; a SimulatedClock in tests.
-        keep: how many snapshots to keep.
+        keep: how many daily snapshots to keep.
+        keep_on_demand: how many other snapshots (on demand, at shutdown) to keep besides (default `keep`).
         daily_at: the local time of the daily snapshot, in each index's timezone.
         trigger_days: how many days of trigger segment members are kept for `changes`.
         limits: query limits for the indexes.
+        heal_backoff: (first, longest) wait in seconds between attempts to write the log again after it failed.
     """
 
     def __init__(self, data_dir: str | Path, *, clock: Clock = utc_now, keep: int = 7,
-                 daily_at: dt.time = dt.time(2, 0), trigger_days: int = TRIGGER_DAYS,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+                 keep_on_demand: int | None = None, daily_at: dt.time = dt.time(2, 0),
+                 trigger_days: int = TRIGGER_DAYS, limits: Limits = DEFAULT_LIMITS,
+                 heal_backoff: tuple[float, float] = (0.05, 5.0)) -> None:
         if keep < 2:
             raise ValueError("keep at least 2 snapshots: the previous one is the fallback for a damaged newest")
         self.data_dir = Path(data_dir)
         self.root = self.data_dir / "snapshots"
         self.clock = clock
         self.keep = keep
+        self.keep_on_demand = keep if keep_on_demand is None else keep_on_demand
         self.daily_at = daily_at
         self.trigger_days = trigger_days
         self.catalog = Catalog(limits, _LogJournal(self), trigger_days=trigger_days)
@@ -149,7 +135,10 @@ class Store:
         self._damaged: set[str] = set()
         self._snapshot_lock = threading.Lock()
         self._lock_file: int | None = None
-        self._state = "new"  # new → open → closed; "failed" after a log write failed
+        self._state = "new"  # new → open → closed
+        self._problem: str | None = None  # why the log cannot be written; None when it can
+        self._healer = Healer(self.wal.heal, self._healed, lambda: self._state == "open", heal_backoff)
+        self._last_daily: dt.datetime | None = None  # when the newest daily snapshot was taken
 
     # ── opening and closing ──
     def open(self) -> Store:
@@ -167,7 +156,7 @@ class Store:
         return self
 
     def _take_lock(self) -> None:
-        fd = os.open(self.data_dir / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.data_dir, os.O_RDONLY | os.O_DIRECTORY)  # the folder itself: nothing to delete
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -204,6 +193,7 @@ class Store:
                 f"record {log_first} ({found}). Restore {self.data_dir} from a backup; starting anyway would "
                 f"serve wrong data.")
         manifest, loaded = chosen if chosen is not None else ({"base_seq": 0}, [])
+        self._last_daily = schedule.last_daily(snapshot.list_all(self.root))
         thresholds: dict[str, int] = {}
         for item in loaded:
             if isinstance(item.state["orders"], snapshot.ChunkedList):
@@ -214,6 +204,7 @@ class Store:
             thresholds[item.name] = item.seq
         if chosen is not None:
             log.info("snapshot loaded", extra={"snapshot": manifest["id"], "indexes": len(loaded)})
+        schedule.check_log_continues(self.wal, manifest)
         replayed = 0
         for record in self.wal.replay(after=manifest["base_seq"]):
             replayed += self._replay(record, thresholds)
@@ -249,12 +240,15 @@ class Store:
                 f"snapshot it follows; restore {self.data_dir} from a backup.") from err
 
     def close(self, snapshot: bool = True) -> None:
-        """Snapshot (on a clean shutdown) and release the folder."""
-        if self._state == "open" and snapshot:
-            self.snapshot()
-        self.wal.close()
-        self._release_lock()
-        self._state = "closed"
+        """Snapshot (on a clean shutdown) and release the folder (also when that snapshot fails: the log holds
+        every acknowledged change)."""
+        try:
+            if self._state == "open" and snapshot:
+                self.snapshot()
+        finally:
+            self._state = "closed"
+            self.wal.close()
+            self._release_lock()
 
     def __enter__(self) -> Self:
         return self
@@ -262,25 +256,44 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close(snapshot=exc[0] is None)
 
+    # ── read-only while the log cannot be written, healing by itself ──
     @property
     def writable(self) -> bool:
-        """Whether changes are accepted now (False after a log write failed, or when not open)."""
-        return self._state == "open"
+        """Whether changes are accepted: open, and the log can be written."""
+        return self._state == "open" and self._problem is None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the store is read-only (the log's last error), or None while it is writable."""
+        return self._problem
 
     def _check_writable(self) -> None:
-        if self._state == "failed":
-            raise PersistenceError("an earlier change could not be written to the log; changes are refused until "
-                                   "the server is restarted (the disk may be full)")
         if self._state != "open":
             raise PersistenceError(f"the store is {self._state}, not open")
+        problem = self._problem
+        if problem is not None:
+            raise ReadOnlyError(f"changes are refused while the log cannot be written ({problem}); the store "
+                                "accepts them again by itself once it can")
 
     def _log(self, op: str, args: dict[str, Any]) -> int:
+        self._check_writable()
         try:
             return self.wal.append(op, args)
-        except PersistenceError:
-            self._state = "failed"
-            log.exception("log write failed; refusing changes from now on")
-            raise
+        except PersistenceError as err:
+            self._turn_read_only(str(err))
+            raise ReadOnlyError(f"{err} (nothing was changed; the store is read-only until the log can be "
+                                "written again)") from err
+
+    def _turn_read_only(self, problem: str) -> None:
+        log.error("log write failed; the store is read-only until the log can be written again",
+                  extra={"problem": problem})
+        self._problem = problem
+        self._healer.start()
+
+    def _healed(self, problem: str | None) -> None:
+        self._problem = problem
+        if problem is None:
+            log.warning("the log can be written again; the store accepts changes")
 
     # ── the catalog: its writes (and those of its indexes) journal through _LogJournal ──
     def names(self) -> list[str]:
@@ -306,7 +319,9 @@ class Store:
         return self._snapshot(lambda index: fixed or self._local_date(index), daily=True)
 
     def due(self, now: dt.datetime | None = None) -> bool:
-        """Whether some index has passed its daily snapshot time (`daily_at`, local) without an evaluation today."""
+        """Whether the daily snapshot is due (see `daily.due_days`): an index has passed its daily time
+        (`daily_at`, local) on a day without an evaluation, or without a daily snapshot taken (a missed or
+        failed one is retried)."""
         return bool(self._due_days(now))
 
     def run_due(self, now: dt.datetime | None = None) -> SnapshotInfo | None:
@@ -320,42 +335,40 @@ class Store:
     def _local_date(self, index: Index, now: dt.datetime | None = None) -> dt.date:
         return (now or self.clock()).astimezone(index.schema.zone).date()
 
-    def _due_days(self, now: dt.datetime | None) -> dict[str, dt.date]:
-        now = now or self.clock()
-        due = {}
-        for name, index in list(self.catalog.indexes.items()):
-            local = now.astimezone(index.schema.zone)
-            if local.time() < self.daily_at:
-                continue
-            last = index.last_evaluated
-            if last is None or last < local.date():
-                due[name] = local.date()
-        return due
+    def _due_days(self, now: dt.datetime | None) -> dict[str, dt.date | None]:
+        indexes = list(self.catalog.indexes.values())
+        return schedule.due_days(now or self.clock(), self.daily_at, self._last_daily,
+                                 [(index.name, index.schema.zone, index.last_evaluated) for index in indexes])
 
     def _snapshot(self, evaluate_on: Callable[[Index], dt.date | None] | None, daily: bool,
                   locked: bool = False) -> SnapshotInfo:
         if not locked:
             with self._snapshot_lock:
                 return self._snapshot(evaluate_on, daily, locked=True)
-        self._check_writable()
+        if self._state != "open":
+            raise PersistenceError(f"the store is {self._state}, not open")
         created = self.clock()
         captured = []
-        with self.catalog.lock:  # no index comes or goes while the snapshot is captured
+        # Writes wait while the state is copied (they hold `write_lock` from prepare to publish, so holding it
+        # the state does not move); reads go on. The files are written after every lock is released.
+        with self.catalog.write_lock:  # no index comes or goes while the snapshot is captured
             base_seq = self.wal.rotate()  # the log after the snapshot starts in a file of its own
+            continues_at = self.wal.current_first
             for name in sorted(self.catalog.indexes):
                 index = self.catalog.indexes[name]
-                with index.lock:
+                with index.write_lock:
                     day = evaluate_on(index) if evaluate_on else None
                     if day is not None:
                         index.record_evaluation(index.daily_evaluation(day))  # a write: logged
-                    state = index.state()
-                    captured.append(capture(name, index.schema.to_toml(), self.wal.last_seq, state))
+                    captured.append(capture(name, index.schema.to_toml(), self.wal.last_seq, index.state()))
         try:
-            info = snapshot.write(self.root, captured, base_seq, created, daily)
+            info = snapshot.write(self.root, captured, base_seq, created, daily, {"log_continues_at": continues_at})
         except OSError as err:
             raise PersistenceError(f"cannot write a snapshot in {self.root}: {err}") from err
         del captured
-        snapshot.prune(self.root, self.keep)
+        if daily:
+            self._last_daily = created
+        snapshot.prune(self.root, self.keep, self.keep_on_demand)
         self._trim_log()
         log.info("snapshot written", extra={"snapshot": info.id, "bytes": info.bytes, "daily": daily})
         return info

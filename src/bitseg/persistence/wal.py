@@ -25,6 +25,7 @@ would be lost — and opening fails with a PersistenceError that says where.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import struct
@@ -207,12 +208,53 @@ class WriteAheadLog:
         self._size = os.fstat(self._fd).st_size
 
     def _new_segment(self) -> None:
+        """Continue in a new file; if it cannot be made (no inodes, a read-only folder) the current one stays
+        in use and OSError is raised: the log never holds a closed or half-opened handle."""
+        path = self.directory / f"{self.last_seq + 1:020d}{_SUFFIX}"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            fsync_directory(self.directory)
+        except OSError:
+            os.close(fd)
+            raise
         if self._fd is not None:
             os.close(self._fd)
-        self._path = self.directory / f"{self.last_seq + 1:020d}{_SUFFIX}"
-        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._size = os.fstat(self._fd).st_size
-        fsync_directory(self.directory)
+        self._path, self._fd, self._size = path, fd, size
+
+    def heal(self, probe_bytes: int = 1 << 16) -> None:
+        """Reopen the log after a failed write, once the folder can be written again; raises PersistenceError
+        while it cannot.
+
+        A probe file of `probe_bytes` is written, fsynced and deleted first (space, inodes and a writable folder
+        all shown by one write); then the current file is opened afresh and cut back to the last acknowledged
+        record (a failed write may have left part of one), or a new file is started if it is gone. The old
+        handle is closed whatever happens: appends never go through a stale one.
+        """
+        with self.lock:
+            if not self._replayed:
+                raise PersistenceError("the write-ahead log must be replayed before it is healed")
+            self._drop_handle()
+            probe = self.directory / ".probe"
+            try:
+                fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    os.write(fd, bytes(probe_bytes))
+                    _sync(fd)
+                finally:
+                    os.close(fd)
+                    probe.unlink()
+                if self._path is not None and self._path.exists():
+                    fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+                    if os.fstat(fd).st_size != self._size:
+                        os.ftruncate(fd, self._size)
+                        _sync(fd)
+                    self._fd = fd
+                else:
+                    self._new_segment()
+            except OSError as err:
+                raise PersistenceError(f"the write-ahead log in {self.directory} cannot be written yet: "
+                                       f"{err.strerror}") from err
 
     def append(self, op: str, args: dict[str, Any]) -> int:
         """Write one record and fsync it; returns its sequence number."""
@@ -243,16 +285,30 @@ class WriteAheadLog:
             os.ftruncate(self._fd, self._size)  # type: ignore[arg-type]
             _sync(self._fd)  # type: ignore[arg-type]
         except OSError:
-            os.close(self._fd)  # type: ignore[arg-type]
-            self._fd = None  # appends now fail until the log is reopened (replay drops the torn tail)
+            self._drop_handle()  # appends now fail until the log is healed or reopened
+
+    def _drop_handle(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):  # a handle gone bad may not even close
+                os.close(self._fd)
+            self._fd = None
 
     def rotate(self) -> int:
         """Start a new segment (when the current one holds records), so older segments can be deleted whole;
         returns the last sequence number before it (every later record is in the new segment)."""
         with self.lock:
             if self._fd is not None and self._size > 0:
-                self._new_segment()
+                try:
+                    self._new_segment()
+                except OSError:
+                    pass  # the log goes on in the current file; older files are trimmed later
             return self.last_seq
+
+    @property
+    def current_first(self) -> int:
+        """The first sequence number of the file the log appends to (a snapshot notes it: if that file goes
+        missing, start-up says so instead of starting without the changes it held)."""
+        return int(self._path.name[: -len(_SUFFIX)]) if self._path is not None else self.last_seq + 1
 
     def trim(self, through: int) -> list[Path]:
         """Delete the segments holding only records with seq <= `through`; returns the deleted files."""

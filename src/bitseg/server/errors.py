@@ -22,6 +22,7 @@ from bitseg.errors import (
     OverloadedError,
     PersistenceError,
     QueryError,
+    ReadOnlyError,
     SchemaError,
 )
 from bitseg.v1 import segments_pb2 as pb
@@ -44,6 +45,9 @@ STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (CancelledError, grpc.StatusCode.CANCELLED),
     (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
+    (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    # The log cannot be written just now: nothing was changed, retry later (the store heals by itself).
+    (ReadOnlyError, grpc.StatusCode.UNAVAILABLE),
     # The disk failed us, not the caller: INTERNAL with the message (it names the file), logged below.
     (PersistenceError, grpc.StatusCode.INTERNAL),
 )

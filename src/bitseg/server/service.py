@@ -24,6 +24,7 @@ from bitseg.query.expressions import InSegment, Node
 from bitseg.server.batches import Columns, Rows, read_batch
 from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
 from bitseg.server.errors import DeadlineExceeded, query_detail, status_of
+from bitseg.server.inflight import InFlight
 from bitseg.server.insight import InsightRpcs
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
@@ -46,6 +47,7 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
     def __init__(self, catalog: Catalog, store: Store | None = None) -> None:
         self.catalog = catalog
         self.store = store  # for snapshots only
+        self.inflight = InFlight()  # bytes of ingest messages being converted at once
         self.server_info: Callable[[], pb.GetServerInfoResponse] | None = None  # set by server.app
 
     # ── helpers ──────────────────────────────────────────────────────────────────────────────────────
@@ -162,14 +164,17 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
             elif message.index and message.index != index.name:
                 raise InvalidInputError(f"batch {summary.batches + 1} names index {message.index!r}, "
                                         f"the stream started with {index.name!r}")
-            batch = read_batch(message, next_number)  # CSV is parsed here, outside the index lock
-            next_number += len(message.rows)
-            rejected = list(batch.rejected)
-            for part in batch.parts:
-                method = getattr(index, columns_method if isinstance(part, Columns) else rows_method)
-                _apply(method, part, rejected)
+            with self.inflight.hold(message.ByteSize()):
+                batch = read_batch(message, next_number)  # CSV is parsed here, outside the index lock
+                next_number += len(message.rows)
+                rejected = list(batch.rejected)
+                for part in batch.parts:
+                    method = getattr(index, columns_method if isinstance(part, Columns) else rows_method)
+                    _apply(method, part, rejected)
+                received = batch.received
+                del batch  # the converted columns go before the budget is given back
             summary.batches += 1
-            summary.rows_received += batch.received
+            summary.rows_received += received
             summary.rows_rejected += len(rejected)
             room = MAX_REPORTED_REJECTS - len(summary.rejected)
             for number, reason in sorted(rejected)[:max(room, 0)]:
