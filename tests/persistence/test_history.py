@@ -1,5 +1,8 @@
 """Thirty simulated days of daily snapshots: hot segment history and trigger changes against plain Python sets.
 
+A hot or trigger segment records its first row on the day it is saved (its members that day); each daily
+evaluation then compares with the evaluation before it, and one of the same day replaces its row.
+
 Every day at 01:30 (Europe/Amsterdam) the previous day's purchases and some profile changes arrive; at 02:00 the
 daily snapshot evaluates the segments as of that day. The oracle recomputes each segment's members every day
 from the data fed, with sets, and derives the history rows and the changes from them independently.
@@ -42,6 +45,7 @@ class World:
 
     def members(self, segment: str, day: dt.date) -> set[str]:
         def bought(low: dt.date, high: dt.date, brand: str | None = None) -> set[str]:
+            high = min(high, day)  # as of `day`: no line after it counts (SPEC §2)
             return {c for c, d, b in self.lines if low <= d <= high and (brand is None or b == brand)}
 
         vips = {c for c in self.customers if self.vip.get(c) is True}
@@ -86,8 +90,12 @@ def test_thirty_days_of_history_and_changes(tmp_path: Path) -> None:
         store.get("shop").save_segment(name, query, kind=kind)
     store.get("shop").save_segment("plain", "vip = false")
 
-    expected_rows: dict[str, list[HistoryRow]] = {name: [] for name in SEGMENTS}
-    kept: dict[str, dict[dt.date, set[str]]] = {name: {} for name in SEGMENTS}
+    saved_on = FIRST - dt.timedelta(days=40)  # the clock's day when the segments were saved
+    kept: dict[str, dict[dt.date, set[str]]] = {name: {saved_on: world.members(name, saved_on)} for name in SEGMENTS}
+    expected_rows: dict[str, list[HistoryRow]] = {
+        name: [HistoryRow(saved_on, len(kept[name][saved_on]), len(kept[name][saved_on]), 0)] for name in SEGMENTS}
+    for name in SEGMENTS:
+        assert store.history("shop", name) == expected_rows[name], name
     for n in range(DAYS):
         day = FIRST + dt.timedelta(days=n)
         clock.now = at(day, 1, 30)
@@ -108,7 +116,7 @@ def test_thirty_days_of_history_and_changes(tmp_path: Path) -> None:
         assert not store.due() and store.run_due() is None
         for name in SEGMENTS:
             members = world.members(name, day)
-            previous = kept[name][day - dt.timedelta(days=1)] if n else set()
+            previous = kept[name][max(kept[name])]
             expected_rows[name].append(HistoryRow(day, len(members), len(members - previous),
                                                   len(previous - members)))
             kept[name][day] = members
@@ -124,13 +132,15 @@ def test_thirty_days_of_history_and_changes(tmp_path: Path) -> None:
     last = FIRST + dt.timedelta(days=DAYS - 1)
     for name in SEGMENTS:
         assert store.history("shop", name) == expected_rows[name], name
-    assert store.history("shop", "recent", "2026-03-20", "2026-03-22") == expected_rows["recent"][10:13]
+    assert store.history("shop", "recent", "2026-03-20", "2026-03-22") == expected_rows["recent"][11:14]
     for name in ("after_sales", "vip_active"):
-        for since in (FIRST, FIRST + dt.timedelta(days=9), last - dt.timedelta(days=1), last):
+        for since in (saved_on, FIRST - dt.timedelta(days=1), FIRST, FIRST + dt.timedelta(days=9),
+                      last - dt.timedelta(days=1), last):
             changed = store.changes("shop", name, since)
-            assert (changed.since, changed.day) == (since, last)
-            assert set(changed.entered) == kept[name][last] - kept[name][since], (name, since)
-            assert set(changed.left) == kept[name][since] - kept[name][last], (name, since)
+            base = max(d for d in kept[name] if d <= since)  # a day between evaluations: the one before it
+            assert (changed.since, changed.day) == (base, last)
+            assert set(changed.entered) == kept[name][last] - kept[name][base], (name, since)
+            assert set(changed.left) == kept[name][base] - kept[name][last], (name, since)
     # the after-sales mail of the last day: who bought exactly three weeks before it and not the day before that
     recipients = store.changes("shop", "after_sales", last - dt.timedelta(days=1)).entered
     three_weeks = {c for c, d, _ in world.lines if d == last - dt.timedelta(days=21)}
@@ -139,7 +149,7 @@ def test_thirty_days_of_history_and_changes(tmp_path: Path) -> None:
     assert store.changes("shop", "after_sales", "2099-01-01").entered == []
 
     with pytest.raises(InvalidInputError, match="no evaluation of segment 'after_sales' on or before"):
-        store.changes("shop", "after_sales", FIRST - dt.timedelta(days=1))
+        store.changes("shop", "after_sales", saved_on - dt.timedelta(days=1))
     with pytest.raises(InvalidInputError, match="standard segment"):
         store.history("shop", "plain")
     with pytest.raises(InvalidInputError, match="hot segment: who entered and left is kept for trigger"):
@@ -147,7 +157,8 @@ def test_thirty_days_of_history_and_changes(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         store.history("shop", "nope")
 
-    store.get("shop").delete_segment("vips")  # its history goes with it
+    store.get("shop").delete_segment("vips")  # its history goes with it, a new one starts on the day of the save
     store.get("shop").save_segment("vips", "vip = true", kind="hot")
-    assert store.history("shop", "vips") == []
+    vips = len(world.members("vips", last))
+    assert store.history("shop", "vips") == [HistoryRow(last, vips, vips, 0)]
     store.close()

@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from bitseg.errors import AlreadyExistsError, NotFoundError
 from bitseg.index.index import Index
 from bitseg.index.journal import Journal, Writable, write
@@ -28,11 +31,13 @@ class Catalog(Writable):
         limits: query limits for the indexes.
         journal: called once per change of the catalog or of one of its indexes (see `journal.Journal`).
         trigger_days: how many days of trigger segment members an index keeps for `changes`.
+        clock: the time now (aware), given to each index for its "today"; None: the real time.
     """
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, journal: Journal | None = None, *,
-                 trigger_days: int = TRIGGER_DAYS) -> None:
+                 trigger_days: int = TRIGGER_DAYS, clock: Callable[[], dt.datetime] | None = None) -> None:
         super().__init__(journal)
+        self.clock = clock
         self.limits = limits
         self.trigger_days = trigger_days
         self.indexes: dict[str, Index] = {}
@@ -44,6 +49,8 @@ class Catalog(Writable):
         if name in self.indexes:
             raise AlreadyExistsError(f"index {name!r} already exists")
         index = Index(schema, name, self.limits, self.journal, trigger_days=self.trigger_days)
+        if self.clock is not None:
+            index.clock = self.clock
         self.logged(name=name, schema_toml=schema_toml)
         yield
         self.add(index)
@@ -62,6 +69,8 @@ class Catalog(Writable):
     def add(self, index: Index) -> None:
         """Hold an index built elsewhere (loaded from a snapshot); its writes go to the catalog's journal."""
         index.journal = self.journal
+        if self.clock is not None:
+            index.clock = self.clock
         self.indexes[index.name] = index
         self.changed()
 

@@ -44,6 +44,10 @@ from bitseg.schema import Schema
 Selection = str | Node
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class Index(Writes, Insight):
     """One customer universe.
 
@@ -72,6 +76,7 @@ class Index(Writes, Insight):
         self.views = TimeViews(self.lines)
         self.registry = Registry()
         self.tracker = Tracker(trigger_days)
+        self.clock: Callable[[], dt.datetime] = _utc_now  # the Store gives its own (a simulated one in tests)
         self.imports = ImportLog()
         self._cache: dict[tuple[str, dt.date], BitMap] = {}  # segment bitmaps, valid for one version
         self._cache_version = -1
@@ -148,7 +153,7 @@ class Index(Writes, Insight):
         return self._cache.get((name, as_of)) if self._cache_version == self.version else None
 
     def today(self) -> dt.date:
-        return dt.datetime.now(self.schema.zone).date()
+        return self.clock().astimezone(self.schema.zone).date()
 
     @locked
     def imported(self, sha256: str) -> ImportedFile | None:

@@ -1,6 +1,8 @@
 """Hot and trigger segments of one index: members at each daily evaluation, and the history that follows from them.
 
-At each daily snapshot every hot and trigger segment is evaluated as of that day. For each one a history row
+At each daily snapshot every hot and trigger segment is evaluated as of that day; a segment saved as hot or
+trigger is also evaluated as of the day it is saved, so its history starts that day (the daily evaluation of
+the same day replaces that row). For each one a history row
 (day, size, entered, left) is kept, where entered and left compare with the evaluation before it (at the first
 evaluation every member has entered). The members themselves are kept as bitmaps: for a trigger segment the
 last `trigger_days` days of them, so that `changes` can say who entered and who left since a given day; for a
@@ -86,9 +88,10 @@ class Tracker:
         return None if self.last_day is None else day_date(self.last_day)
 
     # ── recording an evaluation ──
-    def apply(self, evaluation: Mapping[str, Any]) -> None:
+    def apply(self, evaluation: Mapping[str, Any], daily: bool = True) -> None:
         """Record the members of each hot and trigger segment on one day: {"day": n, "segments": [[name, kind,
-        serialized members], ...]}."""
+        serialized members], ...]}. A daily evaluation (`daily`) moves `last_day`; the one recorded when a
+        segment is saved does not (the day's daily evaluation is still due, and replaces its row)."""
         day = evaluation["day"]
         for name, kind, members in evaluation["segments"]:
             track = self.tracks.get(name)
@@ -107,6 +110,8 @@ class Tracker:
                 track.history.insert(at, row)
             track.members[day] = current
             self._prune(track, day)
+        if not daily:
+            return
         with self.recorded:
             self.last_day = day if self.last_day is None else max(self.last_day, day)
             self.recorded.notify_all()
@@ -169,8 +174,8 @@ class Tracker:
             raise InvalidInputError("changes need a day to compare with (since, YYYY-MM-DD)")
         track = self.tracks.get(segment)
         if track is None or not track.members:
-            raise NotFoundError(f"segment {segment!r} has not been evaluated yet: changes start with the first "
-                                "daily snapshot after it was saved as a trigger segment")
+            raise NotFoundError(f"segment {segment!r} has not been evaluated yet: changes start on the day it "
+                                "was saved as a trigger segment")
         days = sorted(track.members)
         wanted = day_number(since)
         base = [d for d in days if d <= wanted]

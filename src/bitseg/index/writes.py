@@ -9,12 +9,14 @@ can be replayed from, materialised); after it, publish — apply the change (sho
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.days import day_number
 from bitseg.errors import InvalidInputError
 from bitseg.index import apply, ingest
 from bitseg.index.bitmaps import from_sorted
@@ -24,7 +26,7 @@ from bitseg.index.imports import ImportLog, check_digest
 from bitseg.index.journal import Writable, write
 from bitseg.index.lines import LineStore
 from bitseg.index.segments import Registry
-from bitseg.index.tracking import Tracker
+from bitseg.index.tracking import TRACKED, Tracker
 from bitseg.index.translate import Translator
 from bitseg.index.views import TimeViews
 from bitseg.names import SegmentKind, check_name
@@ -48,6 +50,12 @@ class Writes(Writable):
     tracker: Tracker
     imports: ImportLog
     compiler: Compiler
+
+    def today(self) -> dt.date:
+        raise NotImplementedError  # the Index's: today in the index time zone, by its clock
+
+    def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
+        raise NotImplementedError  # the Index's: the members of a query on a day
 
     def _published(self, count: int) -> int:
         self.changed()
@@ -133,18 +141,31 @@ class Writes(Writable):
 
     @write
     def save_segment(self, name: str, query: str | Node, kind: str | SegmentKind = SegmentKind.STANDARD,
-                     description: str = ""):
-        """Create or replace a saved segment; refuses a definition that makes a reference cycle."""
+                     description: str = "", evaluation: Mapping[str, Any] | None = None):
+        """Create or replace a saved segment; refuses a definition that makes a reference cycle.
+
+        A hot or trigger segment is evaluated as of today (index time zone): its members are recorded as that
+        day's evaluation of it, so its history starts now. `evaluation` is that record, journaled with the
+        save; only a replay passes it (a save journaled before there was one records nothing).
+        """
         check_name(name, "segment")
         kind = SegmentKind.of(kind)
         with self.lock:  # the compiler's cache is shared with readers
             tree, text = self.compiler.checked(query)
             parsed = self.compiler.checked(to_text(tree))[0]
         self.registry.check(name, tree, text)
-        self.logged(name=name, query=to_text(tree), kind=kind.value, description=description)
+        if evaluation is None and kind in TRACKED and not self._replaying:
+            day = self.today()
+            with self.lock:  # reads the index as readers do
+                members = self._evaluate(tree, day)
+            evaluation = {"day": day_number(day), "segments": [[name, kind.value, members.serialize()]]}
+        self.logged(name=name, query=to_text(tree), kind=kind.value, description=description,
+                    evaluation=evaluation)
         yield
         segment = self.registry.save(name, tree, text, kind, description, parsed=parsed)
         self.tracker.saved(name, kind)
+        if evaluation is not None:
+            self.tracker.apply(evaluation, daily=False)
         self.changed()
         return segment
 
