@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pyroaring import BitMap
 
 from bitseg import (
     AlreadyExistsError,
@@ -20,6 +21,7 @@ from bitseg import (
     QueryError,
     SchemaError,
 )
+from bitseg.days import day_number
 from bitseg.index.journal import write_operations
 from bitseg.index.tracking import HistoryRow
 
@@ -56,7 +58,10 @@ class Recorder:
 
 def journaled_catalog() -> tuple[Catalog, Recorder]:
     recorder = Recorder()
-    catalog = recorder.catalog = Catalog(journal=recorder)
+    # saved hot and trigger segments record a row on the clock's day: the day before AS_OF, which the daily
+    # evaluations of these tests then replace
+    noon = dt.datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=dt.UTC) - dt.timedelta(days=1)
+    catalog = recorder.catalog = Catalog(journal=recorder, clock=lambda: noon)
     return catalog, recorder
 
 
@@ -163,7 +168,13 @@ def test_a_segment_is_journaled_as_canonical_text() -> None:
     catalog, recorder = journaled_catalog()
     index = filled(catalog.create_index("shop", SCHEMA))
     CHANGES["save_segment"](index)
-    assert recorder.records[-1][2] == {"name": "big", "query": "points > 4", "kind": "trigger", "description": "d"}
+    logged = dict(recorder.records[-1][2])
+    evaluation = logged.pop("evaluation")  # a trigger segment: its members today, journaled with the save
+    assert logged == {"name": "big", "query": "points > 4", "kind": "trigger", "description": "d"}
+    assert evaluation["day"] == day_number(index.today())
+    [[name, kind, members]] = evaluation["segments"]
+    ids = index.translator.to_keys(np.array(list(BitMap.deserialize(members)), dtype=np.uint32)).tolist()
+    assert (name, kind, sorted(ids)) == ("big", "trigger", ["a", "b"])  # points 5 and 7 (filled)
 
 
 def test_a_journal_that_fails_refuses_the_call_and_a_check_refuses_before_preparing() -> None:
@@ -217,7 +228,7 @@ def test_replaying_the_journal_gives_the_data_written() -> None:
     index.record_evaluation(index.daily_evaluation(AS_OF))
 
     fresh_recorder = Recorder()
-    fresh = fresh_recorder.catalog = Catalog(journal=fresh_recorder)
+    fresh = fresh_recorder.catalog = Catalog(journal=fresh_recorder)  # the real clock: replay uses what was logged
     for name, op, args in recorder.records:
         (fresh if name is None else fresh.get(name)).replay(op, args)
     assert fresh_recorder.records == []  # replay is not journaled again
