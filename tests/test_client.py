@@ -29,6 +29,7 @@ from bitseg.errors import (
     UnavailableError,
 )
 from bitseg.names import SegmentKind
+from bitseg.persistence import SimulatedClock
 from bitseg.query.parser import parse
 from bitseg.replies import CountResult, HistoryDay, SavedSegment
 from bitseg.server.app import Server, ServerConfig, start
@@ -181,15 +182,17 @@ def test_ingest_csv_and_erasure(client: Client, shop: str, tmp_path: Path) -> No
     client.drop_index("csv")
 
 
-def test_history_changes_and_snapshots(server: Server, client: Client, shop: str) -> None:
+def test_history_changes_and_snapshots(server: Server, client: Client, shop: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Any = server.catalog
+    monkeypatch.setattr(store, "clock", SimulatedClock("2026-03-14T01:00:00+01:00"))  # DAY, before its 02:00 run
     client.save_segment(shop, "hot_vips", "vip = true", kind=SegmentKind.HOT)
     client.save_segment(shop, "new_vips", "vip = true", kind="trigger")
-    with pytest.raises(NotFoundError):
-        list(client.changes(shop, "new_vips", DAY))
+    assert client.history(shop, "hot_vips") == [HistoryDay(DAY, 100, 100, 0)]  # from the day of the save
+    assert list(client.changes(shop, "new_vips", DAY)) == []  # answers on day one: nothing changed yet
     made = client.create_snapshot()
     assert made.bytes > 0 and "shop" in made.indexes and made.created.startswith(made.id[:4])
     assert made in client.list_snapshots()
-    store: Any = server.catalog
     store.daily_snapshot("2026-03-13")
     client.update_list(shop, "new", add=["c0001"])
     client.save_segment(shop, "new_vips", "vip = true OR IN LIST 'new'", kind="trigger")

@@ -11,6 +11,11 @@ import random
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+from pyroaring import BitMap
+
+from bitseg import InvalidInputError
+from bitseg.index.catalog import Catalog
 from bitseg.index.tracking import HistoryRow
 from bitseg.persistence import SimulatedClock, Store
 
@@ -110,3 +115,11 @@ def test_saved_segments_start_their_history_on_the_day_they_are_saved(tmp_path: 
                                                            len(today - others))
     assert store.get("shop").tracker.tracks.get("mail") is None
     store.close()
+
+
+def test_an_evaluation_given_with_a_save_must_be_that_segment_s() -> None:
+    index = Catalog().create_index("shop", SCHEMA)
+    wrong = {"day": 20000, "segments": [["other", "hot", BitMap([1]).serialize()]]}
+    with pytest.raises(InvalidInputError, match="evaluation saved with segment 'vips'"):
+        index.save_segment("vips", "vip = true", kind="hot", evaluation=wrong)
+    assert index.list_segments() == []

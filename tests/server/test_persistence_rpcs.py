@@ -44,6 +44,8 @@ def store_of(server: Server) -> Store:
 def test_snapshot_restart_history_and_changes(tmp_path: Path) -> None:
     config = ServerConfig(port=0, data_dir=str(tmp_path / "data"))
     server = start(config)
+    # saved on the first simulated day, before its 02:00 run: the rows of the save are replaced by that run's
+    store_of(server).clock = SimulatedClock("2026-03-10T01:00:00+01:00")
     try:
         with channel_for(server) as channel:
             stub = pb_grpc.SegmentServiceStub(channel)
@@ -134,14 +136,17 @@ def test_the_timer_writes_the_daily_snapshot(tmp_path: Path, monkeypatch: pytest
             load_shop(stub)
             stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="dutch", query="country = 'NL'", kind=pb.HOT))
             time.sleep(0.1)
-            assert list(stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="dutch")).rows) == []
+            index = store_of(server).get("shop")
+            assert index.last_evaluated is None  # not due yet: only the save's row
+            rows = list(stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="dutch")).rows)
+            assert [(r.day, r.size) for r in rows] == [("2026-03-14", 2)]
             clock.advance(hours=2)
             deadline = time.monotonic() + 10
-            rows: list[pb.HistoryRow] = []
-            while not rows and time.monotonic() < deadline:
+            while index.last_evaluated is None and time.monotonic() < deadline:
                 time.sleep(0.02)
-                rows = list(stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="dutch")).rows)
-            assert [(r.day, r.size) for r in rows] == [("2026-03-14", 2)]
+            assert str(index.last_evaluated) == "2026-03-14"
+            rows = list(stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="dutch")).rows)
+            assert [(r.day, r.size) for r in rows] == [("2026-03-14", 2)]  # the run replaced the row
     finally:
         server.stop(grace=0)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -200,14 +202,16 @@ def test_snapshots_need_a_data_directory_and_history_does_not() -> None:
                     call()
                 assert err.value.code() is grpc.StatusCode.UNIMPLEMENTED
                 assert "this server runs without a data directory" in err.value.details()
-            # history and changes are the index's: an in-memory index answers them too
+            # history and changes are the index's: an in-memory index answers them too, from the day of the save
+            index = catalog.get("shop")
+            index.clock = lambda: dt.datetime(2026, 3, 14, 12, tzinfo=dt.UTC)  # AS_OF
             stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="everyone", query="ALL", kind=pb.HOT))
             stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="arrivals", query="ALL", kind=pb.TRIGGER))
-            assert list(stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="everyone")).rows) == []
-            with pytest.raises(grpc.RpcError) as err:
-                list(stub.StreamChanges(pb.StreamChangesRequest(index="shop", segment="arrivals", since=AS_OF)))
-            assert err.value.code() is grpc.StatusCode.NOT_FOUND and "not been evaluated" in err.value.details()
-            index = catalog.get("shop")
+            size = stub.Count(pb.CountRequest(index="shop", query="ALL")).count
+            [row] = stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="everyone")).rows
+            assert (row.day, row.size, row.entered, row.left) == (AS_OF, size, size, 0)
+            assert list(stub.StreamChanges(pb.StreamChangesRequest(index="shop", segment="arrivals",
+                                                                   since=AS_OF))) == []
             index.record_evaluation(index.daily_evaluation(index.as_of(AS_OF)))
             size = stub.Count(pb.CountRequest(index="shop", query="ALL")).count
             [row] = stub.GetHistory(pb.GetHistoryRequest(index="shop", segment="everyone")).rows

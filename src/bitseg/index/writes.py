@@ -159,6 +159,10 @@ class Writes(Writable):
             with self.lock:  # reads the index as readers do
                 members = self._evaluate(tree, day)
             evaluation = {"day": day_number(day), "segments": [[name, kind.value, members.serialize()]]}
+        elif evaluation is not None and (not isinstance(evaluation.get("day"), int)
+                                         or [list(s[:2]) for s in evaluation.get("segments", ())] != [[name, kind.value]]):
+            raise InvalidInputError(f"the evaluation saved with segment {name!r} must be a day number and that "
+                                    f"one {kind.value} segment's members")
         self.logged(name=name, query=to_text(tree), kind=kind.value, description=description,
                     evaluation=evaluation)
         yield

@@ -129,7 +129,8 @@ class Store:
         self.keep_on_demand = keep if keep_on_demand is None else keep_on_demand
         self.daily_at = daily_at
         self.trigger_days = trigger_days
-        self.catalog = Catalog(limits, _LogJournal(self), trigger_days=trigger_days, clock=clock)
+        self.catalog = Catalog(limits, _LogJournal(self), trigger_days=trigger_days,
+                               clock=lambda: self.clock())  # the clock now: tests swap it
         self.wal = WriteAheadLog(self.data_dir / "wal")
         self.problems: list[str] = []  # what open() found damaged and worked around
         self._damaged: set[str] = set()
