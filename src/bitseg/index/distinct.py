@@ -57,6 +57,16 @@ def dimension_counts(views: TimeViews, dictionary: Dictionary, dim: str) -> dict
     return counts
 
 
+def _bought(views: TimeViews, dictionary: Dictionary, dim: str) -> dict[str, None]:
+    """The values of a dimension some customer has a purchase line (quantity > 0) with; no union computed."""
+    found: dict[str, None] = {}
+    for code, value in enumerate(dictionary.values):
+        view = views.views.get((dim, code))
+        if view is not None and any(view.years.values()):
+            found[value] = None
+    return found
+
+
 def check_limit(limit: int) -> int:
     if not 0 <= limit <= MAX_LIMIT:
         raise InvalidInputError(f"limit {limit} is out of range: 0 (the default, {DEFAULT_LIMIT}) to {MAX_LIMIT:,}")
@@ -133,8 +143,9 @@ def warnings(tree: Node, fields: Mapping[str, Field], views: TimeViews,
         if is_dim:
             code = dictionaries[name].code(literal) if name in dictionaries else None
             if code is not None and (view := views.views.get((name, code))) is not None and any(view.years.values()):
-                continue
-            existing: Iterable[str] = dimension_counts(views, dictionaries[name], name) if name in dictionaries else ()
+                continue  # the common case, looked up without walking the dictionary
+            bought = _bought(views, dictionaries[name], name) if name in dictionaries else {}
+            existing: Iterable[str] = bought
             whose = f"no purchase line has {name} {literal!r}"
         else:
             rows: Mapping[object, BitMap] = fields[name].rows  # type: ignore[attr-defined]
