@@ -233,7 +233,7 @@ class Client(InsightCalls):
 
     def count(self, index: str, query: Query | None = None, *, segment: str | None = None,
               as_of: Day = None) -> int:
-        """The number of customers matching a query (text or tree) or a saved segment."""
+        """The number of customers matching a query (text or tree) or a saved segment; see count_with_warnings."""
         selection = _selection(query, segment)
         return int(self._call("Count", pb.CountRequest(index=index, as_of=_day(as_of), **selection),
                               query=selection.get("query")).count)
@@ -242,8 +242,8 @@ class Client(InsightCalls):
         """Many counts against one state of the index; a failing query gets its error in its own result."""
         request = pb.CountBatchRequest(index=index, as_of=_day(as_of),
                                        queries=[pb.Selection(query=_text(q)) for q in queries])
-        return [CountResult(r.count, r.error, r.code, *((r.query_error.line, r.query_error.column)
-                                                        if r.HasField("query_error") else (None, None)))
+        return [CountResult(r.count, r.error, r.code, r.query_error.line if r.HasField("query_error") else None,
+                            r.query_error.column if r.HasField("query_error") else None, tuple(r.warnings))
                 for r in self._call("CountBatch", request).results]
 
     def members(self, index: str, query: Query | None = None, *, segment: str | None = None, as_of: Day = None,

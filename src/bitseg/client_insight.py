@@ -1,4 +1,5 @@
-"""The segment insight calls of bitseg.Client (SPEC §10): explain, why, criteria, overlap, watch_changes."""
+"""The insight calls of bitseg.Client: explain, why, criteria, overlap, watch_changes (SPEC §10); values and
+count_with_warnings (SPEC §4): what a field holds, and which values of a query nobody has."""
 
 from __future__ import annotations
 
@@ -11,7 +12,18 @@ import grpc
 
 from bitseg.query.expressions import Node
 from bitseg.query.printer import to_text
-from bitseg.replies import ChangeDay, CriteriaCounts, Criterion, Overlap, PlanStep, PurchaseLine, Why, WhyStep
+from bitseg.replies import (
+    ChangeDay,
+    Counted,
+    CriteriaCounts,
+    Criterion,
+    FieldValue,
+    Overlap,
+    PlanStep,
+    PurchaseLine,
+    Why,
+    WhyStep,
+)
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.wire import status_error
 
@@ -39,6 +51,22 @@ class InsightCalls:
 
     def _call(self, method: str, request: Any, *, query: str | None = None, deadline: bool = True) -> Any:
         raise NotImplementedError  # the Client's
+
+    def count_with_warnings(self, index: str, query: Query | None = None, *, segment: str | None = None,
+                            as_of: Day = None) -> Counted:
+        """As `count`, with a warning per literal of the query no customer (or purchase line) has, e.g.
+        "no customer has department 'shoes'; nearest: 'Shoes'". `count` returns the plain int."""
+        selection = _selection(query, segment)
+        reply = self._call("Count", pb.CountRequest(index=index, as_of=_day(as_of), **selection),
+                           query=selection.get("query"))
+        return Counted(int(reply.count), tuple(reply.warnings))
+
+    def values(self, index: str, field: str, *, prefix: str = "", limit: int = 0) -> tuple[FieldValue, ...]:
+        """The values of a keyword, bool or tags field (customers having each) or of a purchase dimension
+        (customers with a purchase line having it), largest first; `prefix` matches case-insensitively;
+        `limit` 0 means 100."""
+        reply = self._call("Values", pb.ValuesRequest(index=index, field=field, prefix=prefix, limit=limit))
+        return tuple(FieldValue(v.value, v.count) for v in reply.values)
 
     def explain(self, index: str, query: Query | None = None, *, segment: str | None = None, as_of: Day = None,
                 analyze: bool = False) -> list[PlanStep]:

@@ -53,6 +53,26 @@ class IngestSummary:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """A count with its warnings: one per literal no customer (purchase line) has, naming the nearest values.
+
+    >>> Counted(0, ("no customer has department 'shoes'; nearest: 'Shoes'",)).warnings[0][-7:]
+    "'Shoes'"
+    """
+
+    count: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One value of a field or dimension and its customers (for a dimension: those with a purchase line)."""
+
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
 class CountResult:
     """One selection's answer in count_batch: a count, or the error (with its status name) that selection got.
 
@@ -65,6 +85,7 @@ class CountResult:
     code: str = ""
     line: int | None = None      # where in the query text the error is (1-based), when it is a query error
     column: int | None = None
+    warnings: tuple[str, ...] = ()  # as in Counted
 
     @property
     def ok(self) -> bool:

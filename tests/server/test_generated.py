@@ -22,7 +22,7 @@ def test_committed_stubs_match_the_proto(tmp_path: Path) -> None:
 def test_every_rpc_of_the_spec_is_in_the_service() -> None:
     from bitseg.v1 import segments_pb2 as pb
 
-    spec = ["CreateIndex", "DropIndex", "ListIndexes", "GetIndex", "UpsertProfiles", "AddPurchases", "DeleteCustomers", "Count", "CountBatch", "StreamMembers", "CheckMembership", "CustomerSegments", "SaveSegment", "GetSegment", "ListSegments", "DeleteSegment", "UpdateList", "GetList", "SaveTiering", "CountTiers", "GetStats", "Breakdown", "BuyersPerDay", "GetHistory", "StreamChanges", "CreateSnapshot", "ListSnapshots", "Explain", "ExplainMember", "CountCriteria", "Overlap", "WatchChanges", "GetServerInfo"]
+    spec = ["CreateIndex", "DropIndex", "ListIndexes", "GetIndex", "UpsertProfiles", "AddPurchases", "DeleteCustomers", "Count", "CountBatch", "StreamMembers", "CheckMembership", "CustomerSegments", "SaveSegment", "GetSegment", "ListSegments", "DeleteSegment", "UpdateList", "GetList", "SaveTiering", "CountTiers", "GetStats", "Breakdown", "BuyersPerDay", "Values", "GetHistory", "StreamChanges", "CreateSnapshot", "ListSnapshots", "Explain", "ExplainMember", "CountCriteria", "Overlap", "WatchChanges", "GetServerInfo"]
     methods = pb.DESCRIPTOR.services_by_name["SegmentService"].methods_by_name
     assert sorted(methods) == sorted(spec)
     streams = {"UpsertProfiles": "ProfileBatch", "AddPurchases": "PurchaseBatch"}

@@ -13,7 +13,15 @@ from bitseg.cli.history import cmd_changes, cmd_history, cmd_snapshot
 from bitseg.cli.imports import cmd_import
 from bitseg.cli.insight import cmd_criteria, cmd_explain, cmd_overlap, cmd_why
 from bitseg.cli.operate import cmd_info, cmd_ping, cmd_verify, version_text
-from bitseg.cli.query import cmd_breakdown, cmd_buyers, cmd_check, cmd_count, cmd_members, cmd_stats
+from bitseg.cli.query import (
+    cmd_breakdown,
+    cmd_buyers,
+    cmd_check,
+    cmd_count,
+    cmd_members,
+    cmd_stats,
+    cmd_values,
+)
 from bitseg.cli.serve import cmd_generate, cmd_serve
 from bitseg.csvrecords import CHUNK_BYTES
 from bitseg.names import SegmentKind
@@ -101,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--field", required=True, help="a keyword, bool or tags field")
     p.add_argument("--top", type=int, default=10)
     p.set_defaults(func=cmd_breakdown)
+
+    p = verbs.add_parser("values", parents=[on_index], help="the values of a field or dimension, with counts")
+    p.add_argument("--field", required=True, help="a keyword, bool or tags field, or a purchase dimension")
+    p.add_argument("--prefix", default="", help="only values starting with it (case-insensitive)")
+    p.add_argument("--limit", type=int, default=0, help="at most this many values (0: 100)")
+    p.set_defaults(func=cmd_values)
 
     p = verbs.add_parser("buyers", parents=[on_index], help="buyers per day over a date range")
     add_selection(p, required=False)

@@ -1,4 +1,5 @@
-"""The verbs that ask about a selection of customers: count, members, stats, breakdown, buyers and check."""
+"""The verbs that ask about a selection of customers: count, members, stats, breakdown, buyers and check; and
+values, what a field or dimension holds."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ MEMBERS_PER_WRITE = 10_000   # ids written at once: one write per chunk, not per
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    count = client_of(args).count(args.index, as_of=as_of(args), **selection(args))
-    emit(args, {"count": count}, str(count))
+    counted = client_of(args).count_with_warnings(args.index, as_of=as_of(args), **selection(args))
+    for warning in counted.warnings:  # stderr: stdout keeps the count alone
+        print(f"warning: {warning}", file=sys.stderr)
+    emit(args, {"count": counted.count}, str(counted.count))
+    return EXIT_OK
+
+
+def cmd_values(args: argparse.Namespace) -> int:
+    found = client_of(args).values(args.index, args.field, prefix=args.prefix, limit=args.limit)
+    emit(args, [{"value": v.value, "count": v.count} for v in found],
+         lambda: table([[v.value, number(v.count)] for v in found]))
     return EXIT_OK
 
 

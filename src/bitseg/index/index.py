@@ -17,7 +17,7 @@ from pyroaring import BitMap
 
 from bitseg.days import day_number, optional_day
 from bitseg.errors import InvalidInputError, NotFoundError
-from bitseg.index import planner
+from bitseg.index import distinct, planner
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.buckets import Buckets
@@ -188,16 +188,25 @@ class Index(Writes, Insight):
         return len(self._evaluate(query, as_of))
 
     @locked
+    def count_with_warnings(self, query: str | Node, as_of: dt.date | str | None = None) -> tuple[int, list[str]]:
+        """The count, and a warning per literal no customer or purchase line has (see `distinct.warnings`)."""
+        return len(self._evaluate(query, as_of)), self._warnings(query)
+
+    def _warnings(self, query: str | Node) -> list[str]:
+        tree = self.compiler.normalized(query)[0]
+        return distinct.warnings(tree, self.fields, self.views, self.lines.dictionaries)
+
+    @locked
     def count_batch(self, selections: Sequence[Selection | Exception],
-                    as_of: dt.date | str | None = None) -> list[int | Exception]:
-        """Per selection its count or its error (an error given is passed through), all on one state."""
-        out: list[int | Exception] = []
+                    as_of: dt.date | str | None = None) -> list[tuple[int, list[str]] | Exception]:
+        """Per selection its count and warnings, or its error (an error given is passed through), on one state."""
+        out: list[tuple[int, list[str]] | Exception] = []
         for selection in selections:
             if isinstance(selection, Exception):
                 out.append(selection)
                 continue
             try:
-                out.append(len(self._evaluate(selection, as_of)))
+                out.append((len(self._evaluate(selection, as_of)), self._warnings(selection)))
             except Exception as err:  # noqa: BLE001 - each entry carries its own error
                 out.append(err)
         return out
@@ -316,6 +325,14 @@ class Index(Writes, Insight):
         """Members per value of a keyword, bool or tags field, largest first; None counts the NULLs."""
         found = statistics.breakdown_field(self.fields, field, top)
         return statistics.breakdown(self._evaluate(query, as_of), found, top)
+
+    @locked
+    def values(self, field: str, prefix: str = "", limit: int = 0) -> list[tuple[str, int]]:
+        """A profile field's values (customers having each) or a dimension's (customers with a purchase line
+        having it), largest first, those starting with `prefix` (case-insensitive); `limit` 0 means 100."""
+        limit = distinct.check_limit(limit)
+        counts = distinct.field_values(self.fields, self.views, self.lines.dictionaries, field)
+        return distinct.largest_first(counts, prefix, limit)
 
     @locked
     def buyers_per_day(self, start: dt.date | str, end: dt.date | str, query: str | Node | None = None,

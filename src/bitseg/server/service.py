@@ -26,6 +26,7 @@ from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
 from bitseg.server.errors import DeadlineExceeded, query_detail, status_of
 from bitseg.server.inflight import InFlight
 from bitseg.server.insight import InsightRpcs
+from bitseg.server.lookup import LookupRpcs
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 from bitseg.vocabulary import BUILTIN_FIELDS
@@ -43,7 +44,7 @@ PERSISTENCE_MISSING = ("this server runs without a data directory (an in-memory 
 Selection = str | Node
 
 
-class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
+class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
     def __init__(self, catalog: Catalog, store: Store | None = None) -> None:
         self.catalog = catalog
         self.store = store  # for snapshots only
@@ -196,8 +197,8 @@ class SegmentService(InsightRpcs, pb_grpc.SegmentServiceServicer):
 
     def Count(self, request: pb.CountRequest, context: grpc.ServicerContext) -> pb.CountResponse:
         index = self._index(request.index, context)
-        return pb.CountResponse(count=index.count(self._selection(index, request),
-                                                  as_of=optional_day(request.as_of)))
+        count, warnings = index.count_with_warnings(self._selection(index, request), optional_day(request.as_of))
+        return pb.CountResponse(count=count, warnings=warnings)
 
     def CountBatch(self, request: pb.CountBatchRequest, context: grpc.ServicerContext) -> pb.CountBatchResponse:
         index = self._index(request.index, context)
@@ -378,11 +379,11 @@ def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tupl
         rejected.append((part.numbers[position], message))
 
 
-def _count_result(count: int | Exception) -> pb.CountResult:
-    if isinstance(count, Exception):
-        code, message = status_of(count)
-        return pb.CountResult(error=message, code=code.name, query_error=query_detail(count))
-    return pb.CountResult(count=count)
+def _count_result(counted: tuple[int, list[str]] | Exception) -> pb.CountResult:
+    if isinstance(counted, Exception):
+        code, message = status_of(counted)
+        return pb.CountResult(error=message, code=code.name, query_error=query_detail(counted))
+    return pb.CountResult(count=counted[0], warnings=counted[1])
 
 
 def _group(group: Any) -> pb.GroupStats:

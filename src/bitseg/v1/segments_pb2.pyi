@@ -440,10 +440,12 @@ class CountRequest(_message.Message):
     def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class CountResponse(_message.Message):
-    __slots__ = ("count",)
+    __slots__ = ("count", "warnings")
     COUNT_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     count: int
-    def __init__(self, count: _Optional[int] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, count: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CountBatchRequest(_message.Message):
     __slots__ = ("index", "queries", "as_of")
@@ -456,16 +458,18 @@ class CountBatchRequest(_message.Message):
     def __init__(self, index: _Optional[str] = ..., queries: _Optional[_Iterable[_Union[Selection, _Mapping]]] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class CountResult(_message.Message):
-    __slots__ = ("count", "error", "code", "query_error")
+    __slots__ = ("count", "error", "code", "query_error", "warnings")
     COUNT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     QUERY_ERROR_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     count: int
     error: str
     code: str
     query_error: QueryErrorDetail
-    def __init__(self, count: _Optional[int] = ..., error: _Optional[str] = ..., code: _Optional[str] = ..., query_error: _Optional[_Union[QueryErrorDetail, _Mapping]] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, count: _Optional[int] = ..., error: _Optional[str] = ..., code: _Optional[str] = ..., query_error: _Optional[_Union[QueryErrorDetail, _Mapping]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CountBatchResponse(_message.Message):
     __slots__ = ("results",)
@@ -771,6 +775,24 @@ class ValueCount(_message.Message):
     def __init__(self, value: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class BreakdownResponse(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedCompositeFieldContainer[ValueCount]
+    def __init__(self, values: _Optional[_Iterable[_Union[ValueCount, _Mapping]]] = ...) -> None: ...
+
+class ValuesRequest(_message.Message):
+    __slots__ = ("index", "field", "prefix", "limit")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    index: str
+    field: str
+    prefix: str
+    limit: int
+    def __init__(self, index: _Optional[str] = ..., field: _Optional[str] = ..., prefix: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ValuesResponse(_message.Message):
     __slots__ = ("values",)
     VALUES_FIELD_NUMBER: _ClassVar[int]
     values: _containers.RepeatedCompositeFieldContainer[ValueCount]

@@ -151,6 +151,11 @@ class SegmentServiceStub:
                 request_serializer=bitseg_dot_v1_dot_segments__pb2.BuyersPerDayRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_segments__pb2.BuyersPerDayResponse.FromString,
                 _registered_method=True)
+        self.Values = channel.unary_unary(
+                '/bitseg.v1.SegmentService/Values',
+                request_serializer=bitseg_dot_v1_dot_segments__pb2.ValuesRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_segments__pb2.ValuesResponse.FromString,
+                _registered_method=True)
         self.GetHistory = channel.unary_unary(
                 '/bitseg.v1.SegmentService/GetHistory',
                 request_serializer=bitseg_dot_v1_dot_segments__pb2.GetHistoryRequest.SerializeToString,
@@ -399,6 +404,16 @@ class SegmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Values(self, request, context):
+        """The values of a profile field (keyword, bool or tags) with the customers having each, or of a purchase
+        dimension with the customers having a purchase line (quantity > 0) with it; largest first, values no
+        customer has left out. NOT_FOUND: unknown field. INVALID_ARGUMENT: a numeric, date or presence field, a
+        limit out of range.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetHistory(self, request, context):
         """── history and persistence ──────────────────────────────────────────────────────────────────────────
 
@@ -595,6 +610,11 @@ def add_SegmentServiceServicer_to_server(servicer, server):
                     servicer.BuyersPerDay,
                     request_deserializer=bitseg_dot_v1_dot_segments__pb2.BuyersPerDayRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_segments__pb2.BuyersPerDayResponse.SerializeToString,
+            ),
+            'Values': grpc.unary_unary_rpc_method_handler(
+                    servicer.Values,
+                    request_deserializer=bitseg_dot_v1_dot_segments__pb2.ValuesRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_segments__pb2.ValuesResponse.SerializeToString,
             ),
             'GetHistory': grpc.unary_unary_rpc_method_handler(
                     servicer.GetHistory,
@@ -1270,6 +1290,33 @@ class SegmentService:
             '/bitseg.v1.SegmentService/BuyersPerDay',
             bitseg_dot_v1_dot_segments__pb2.BuyersPerDayRequest.SerializeToString,
             bitseg_dot_v1_dot_segments__pb2.BuyersPerDayResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Values(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.SegmentService/Values',
+            bitseg_dot_v1_dot_segments__pb2.ValuesRequest.SerializeToString,
+            bitseg_dot_v1_dot_segments__pb2.ValuesResponse.FromString,
             options,
             channel_credentials,
             insecure,
