@@ -17,6 +17,7 @@ from pyroaring import BitMap
 
 from bitseg.errors import InvalidInputError
 from bitseg.index import apply, ingest
+from bitseg.index.arrays import distinct
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field
@@ -173,10 +174,10 @@ class Writes(Writable):
             if adding:
                 columns = self.translator.to_columns(list(ids))
                 apply.admit(self, columns)
-                members |= from_sorted(np.unique(columns))
+                members |= from_sorted(distinct(columns))
             else:
                 found = self.translator.to_columns(list(ids), create=False)
-                members -= from_sorted(np.unique(found[found >= 0]).astype(np.uint32))
+                members -= from_sorted(distinct(found[found >= 0]).astype(np.uint32))
         self.registry.lists[name] = members
         self.changed()
         return len(members)
