@@ -11,7 +11,16 @@ random values in [0, n), 2 cores):
     uint32 2M        846 ms       67 ms             201 ms                     184 ms
     ============  ===========  =========  =============================  =======================
 
-(``return_index`` / ``return_inverse`` / ``return_counts`` already take numpy's sort path.)
+(``return_index`` / ``return_inverse`` / ``return_counts`` already take numpy's sort path; at 2k values each
+helper costs the same as or less than its np.unique.)
+
+Measured here (size S, 2 shared cores, so +-10%; before -> after this module replaced np.unique):
+
+- ``bitseg import`` of ``bitseg generate --size S`` into a fresh server: purchases 57k / 77k -> 82k / 94k
+  rows/s (two runs each, interleaved), 2M lines in 26-35 s -> 21-24 s.
+- API ingest in 1M-line batches: 585k / 468k / 454k -> 527k / 541k / 497k lines/s; in 2k-line batches
+  136k / 165k / 162k -> 146k / 153k / 157k lines/s (no change beyond the noise: small batches never hit the
+  slow path much).
 
 >>> import numpy as np
 >>> distinct(np.array([3, 1, 3, 2])).tolist()
