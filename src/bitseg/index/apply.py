@@ -12,6 +12,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from bitseg.index import ingest
+from bitseg.index.arrays import distinct, last_rows
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field, NumberField
@@ -33,7 +34,7 @@ class Data(Protocol):
 
 def admit(data: Data, columns: np.ndarray) -> None:
     """Make sure `columns` exist as customers (new ones with an empty profile)."""
-    arrived = from_sorted(np.unique(columns))
+    arrived = from_sorted(distinct(columns))
     data.existence |= arrived
     data.builtins.admit(arrived, data.translator.size)
 
@@ -70,8 +71,7 @@ def publish_profiles(data: Data, prepared: Profiles) -> int:
         rows = keep[given[keep]]
         columns_here = all_columns[given[keep]]
         # the last row of a batch wins for a customer named twice
-        _, last = np.unique(columns_here[::-1], return_index=True)
-        chosen = np.sort(len(columns_here) - 1 - last)
+        chosen = last_rows(columns_here)
         field = data.fields[name]
         picked = rows[chosen]
         if isinstance(field, NumberField):

@@ -25,6 +25,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from bitseg.index.arrays import distinct
 from bitseg.index.lines import LineStore
 
 _INT64_BOUND = 1 << 62
@@ -79,17 +80,6 @@ def _compute(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarr
         raise KeyError(f"not a built-in field: {name!r}")
     values[~has] = 0
     return values, has
-
-
-def distinct(values: np.ndarray) -> np.ndarray:
-    """The sorted distinct values: np.unique of numpy 2.4 hashes, and took 9 s for 2M distinct int64 here
-    where a sort takes 0.3 s.
-
-    >>> distinct(np.array([3, 1, 3, 2])).tolist()
-    [1, 2, 3]
-    """
-    ordered = np.sort(values)
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
 def select(values: np.ndarray, has: np.ndarray, op: str, operands: Sequence[int | Decimal]) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.index.arrays import distinct, distinct_counts, distinct_inverse
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.fields import NumberField
@@ -62,10 +63,10 @@ class Builtins:
         """Fold a batch of purchase lines in (`purchase`: the lines with a positive quantity)."""
         # value updates touch only the batch's customers (and so their bit slices): O(batch), not O(customers)
         clv = self.fields["clv"]
-        touched, at = np.unique(columns, return_inverse=True)
+        touched, at = distinct_inverse(columns)
         sums = np.rint(np.bincount(at, weights=amounts, minlength=len(touched))).astype(np.int64)
         clv.put(touched, clv.values[touched] + sums)
-        buyers, inverse = np.unique(columns[purchase], return_inverse=True)
+        buyers, inverse = distinct_inverse(columns[purchase])
         if len(buyers) == 0:
             return
         for name, reduce, start in (("first_purchase_date", np.minimum, _NO_DAY),
@@ -81,10 +82,10 @@ class Builtins:
 
     def _count_orders(self, columns: np.ndarray, orders: np.ndarray) -> None:
         # O(batch): the pairs of the batch looked up in the hash set of pairs seen, whatever the index holds
-        pairs = np.unique(columns.astype(np.int64) << 32 | orders)
+        pairs = distinct(columns.astype(np.int64) << 32 | orders)
         fresh = pairs[~self.order_pairs.contains(pairs)]
         self.order_pairs.insert(fresh)
-        counted, new_orders = np.unique(fresh >> 32, return_counts=True)
+        counted, new_orders = distinct_counts(fresh >> 32)
         self.fields["orders"].put(counted, self.fields["orders"].values[counted] + new_orders)
 
     def erase(self, gone: BitMap) -> None:

@@ -16,6 +16,7 @@ from pyroaring import BitMap
 
 from bitseg.index import asof, budget, planner, postings
 from bitseg.index import plan as p
+from bitseg.index.arrays import distinct
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField
 from bitseg.index.lines import DAY_OFFSET
@@ -183,7 +184,7 @@ def _measure(measure: str, lines: dict[str, np.ndarray], mask: np.ndarray, purch
         return np.rint(sums).astype(np.int64)
     other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + DAY_OFFSET
     pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
-    return np.bincount(asof.distinct(pairs) >> 32, minlength=size)
+    return np.bincount(distinct(pairs) >> 32, minlength=size)
 
 
 def _short(text: str) -> str:

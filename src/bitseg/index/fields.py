@@ -21,6 +21,7 @@ from typing import Any, Self
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.index.arrays import distinct
 from bitseg.index.bitmaps import from_mask, from_sorted, union
 from bitseg.index.bsi import BitSliced
 from bitseg.schema import FieldType
@@ -43,7 +44,7 @@ def groups(keys: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
 
 
 def bitmap_of(columns: np.ndarray) -> BitMap:
-    return from_sorted(np.unique(columns))
+    return from_sorted(distinct(columns))
 
 
 class Field:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from bitseg.index.arrays import distinct_first_inverse
 from bitseg.index.hashtable import EMPTY, HashTable, mix
 from bitseg.index.values import ABSENT
 
@@ -181,7 +182,7 @@ class OrderIds:
 
     def _encode_strings(self, values: list[str], ordered: bool = False) -> np.ndarray:
         first, second = self._hash(values)
-        unique, at, inverse = np.unique(first, return_index=True, return_inverse=True)
+        unique, at, inverse = distinct_first_inverse(first)
         # a first hash shared with another id (of the batch, of the table, or ever) sends every id of the batch
         # that has it down the exact path
         slow = np.zeros(len(unique), dtype=bool)

@@ -17,6 +17,7 @@ import numpy as np
 from bitseg.days import day_date
 from bitseg.index import asof, planner
 from bitseg.index import plan as p
+from bitseg.index.arrays import distinct
 from bitseg.index.fields import NumberField, PresenceField, TagsField, ValueField
 from bitseg.index.lines import NO_ORDER
 from bitseg.query import expressions as ex
@@ -104,8 +105,8 @@ def matched_lines(scan: p.LineScan, data: p.IndexData,
             shown, needs = amount(int(lines["amount"][mask].sum())), amount(int(test.threshold))
         else:
             shown = str({"sum_quantity": int(lines["quantity"][mask].sum()),
-                         "count": len(np.unique(lines["order"][purchase])),
-                         "days": len(np.unique(lines["day"][purchase]))}[test.measure])
+                         "count": len(distinct(lines["order"][purchase])),
+                         "days": len(distinct(lines["day"][purchase]))}[test.measure])
             needs = str(test.threshold)
         values.append(f"{test.measure} {shown}, needs {test.op} {needs}")
     selected = np.flatnonzero(mask if scan.measures else purchase)

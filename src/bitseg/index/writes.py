@@ -19,6 +19,7 @@ from pyroaring import BitMap
 from bitseg.days import day_number
 from bitseg.errors import InvalidInputError
 from bitseg.index import apply, ingest
+from bitseg.index.arrays import distinct
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field
@@ -198,10 +199,10 @@ class Writes(Writable):
             if adding:
                 columns = self.translator.to_columns(list(ids))
                 apply.admit(self, columns)
-                members |= from_sorted(np.unique(columns))
+                members |= from_sorted(distinct(columns))
             else:
                 found = self.translator.to_columns(list(ids), create=False)
-                members -= from_sorted(np.unique(found[found >= 0]).astype(np.uint32))
+                members -= from_sorted(distinct(found[found >= 0]).astype(np.uint32))
         self.registry.lists[name] = members
         self.changed()
         return len(members)
