@@ -82,12 +82,6 @@ def publish_profiles(data: Data, prepared: Profiles) -> int:
     return len(keep)
 
 
-def profiles(data: Data, columns: Mapping, size: int, rejects: list | None, first_row: int) -> int:
-    """Set the profile fields the batch names; returns the rows applied (0: nothing changed)."""
-    prepared = prepare_profiles(data, columns, size, rejects, first_row)
-    return 0 if prepared is None else publish_profiles(data, prepared)
-
-
 def prepare_purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None,
                       first_row: int) -> dict | None:
     """Parse and check a purchase batch; None when no line is to be added.
@@ -115,13 +109,6 @@ def prepare_purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], 
     if len(parsed["customer"]) == 0:
         return None
     return parsed
-
-
-def purchases(data: Data, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None,
-              first_row: int) -> int:
-    """Add the good purchase lines of a batch; returns the lines added (0: nothing changed)."""
-    parsed = prepare_purchases(data, columns, rejects, first_row)
-    return 0 if parsed is None else publish_purchases(data, parsed)
 
 
 def publish_purchases(data: Data, parsed: dict) -> int:

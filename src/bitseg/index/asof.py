@@ -5,7 +5,7 @@ the lines after D, so the planner sends a predicate on a built-in here instead (
 distinct orders with a purchase line ≤ D, clv the net sum of every line ≤ D, first/last purchase date the first/last
 day of a purchase line ≤ D (NULL when there is none). Nothing here reads the kept built-ins.
 
->>> from bitseg.index.lines import LineStore
+>>> from bitseg.index.lines import DAY_OFFSET, LineStore
 >>> store = LineStore(())
 >>> store.append({"column": np.array([0, 0, 1]), "day": np.array([3, 9, 5]), "amount": np.array([10, 20, -5]),
 ...               "quantity": np.array([1, 1, -1]), "order": np.array([7, 8, 9])})
@@ -26,7 +26,7 @@ from decimal import Decimal
 import numpy as np
 
 from bitseg.index.arrays import distinct
-from bitseg.index.lines import LineStore
+from bitseg.index.lines import DAY_OFFSET, LineStore
 
 _INT64_BOUND = 1 << 62
 _OPERATORS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -59,14 +59,12 @@ def _compute(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarr
     wanted = ["column", "quantity"] + (["amount"] if name == "clv" else ["order"] if name == "orders" else ["day"])
     found = lines.gather(wanted, lines.window(None, day))
     column = found["column"]
-    if name == "clv":
-        sums = np.bincount(column, weights=found["amount"], minlength=size)
-        return np.rint(sums).astype(np.int64), np.ones(size, dtype=bool)
     purchase = found["quantity"] > 0
+    if name in ("clv", "orders"):  # the measures sum_amount and count over every line up to the day
+        every = np.ones(len(column), dtype=bool)
+        counted = measure("sum_amount" if name == "clv" else "count", found, every, purchase, size)
+        return counted.astype(np.int64), np.ones(size, dtype=bool)
     buyers = column[purchase]
-    if name == "orders":
-        pairs = distinct(buyers.astype(np.int64) << 32 | found["order"][purchase])
-        return np.bincount(pairs >> 32, minlength=size).astype(np.int64), np.ones(size, dtype=bool)
     has = np.zeros(size, dtype=bool)
     has[buyers] = True
     days = found["day"][purchase].astype(np.int64)
@@ -80,6 +78,19 @@ def _compute(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarr
         raise KeyError(f"not a built-in field: {name!r}")
     values[~has] = 0
     return values, has
+
+
+def measure(measure: str, lines: dict[str, np.ndarray], mask: np.ndarray, purchase: np.ndarray,
+             size: int) -> np.ndarray:
+    """The measure of every column over the lines of `mask` (`purchase`: those of them with a positive quantity);
+    0 where none match. A MATCHES measure, and the built-ins orders and clv as of a day."""
+    if measure in ("sum_amount", "sum_quantity"):
+        weights = lines["amount" if measure == "sum_amount" else "quantity"][mask]
+        sums = np.bincount(lines["column"][mask], weights=weights, minlength=size)
+        return np.rint(sums).astype(np.int64)
+    other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + DAY_OFFSET
+    pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
+    return np.bincount(distinct(pairs) >> 32, minlength=size)
 
 
 def select(values: np.ndarray, has: np.ndarray, op: str, operands: Sequence[int | Decimal]) -> np.ndarray:

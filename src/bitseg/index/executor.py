@@ -16,10 +16,8 @@ from pyroaring import BitMap
 
 from bitseg.index import asof, budget, planner, postings
 from bitseg.index import plan as p
-from bitseg.index.arrays import distinct
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField
-from bitseg.index.lines import DAY_OFFSET
 from bitseg.index.plan import IndexData, Plan
 from bitseg.query.expressions import Node
 
@@ -170,21 +168,9 @@ def _per_customer(measures: tuple[p.MeasureTest, ...], lines: dict[str, np.ndarr
     keep = np.ones(size, dtype=bool)
     for measure in measures:
         budget.check()
-        values = _measure(measure.measure, lines, mask, purchase, size)
+        values = asof.measure(measure.measure, lines, mask, purchase, size)
         keep &= asof.compare(values, measure.op, measure.threshold)
     return from_mask(keep) & data.existence
-
-
-def _measure(measure: str, lines: dict[str, np.ndarray], mask: np.ndarray, purchase: np.ndarray,
-             size: int) -> np.ndarray:
-    """The measure of every column over the matching lines (0 where none match)."""
-    if measure in ("sum_amount", "sum_quantity"):
-        weights = lines["amount" if measure == "sum_amount" else "quantity"][mask]
-        sums = np.bincount(lines["column"][mask], weights=weights, minlength=size)
-        return np.rint(sums).astype(np.int64)
-    other = lines["order"] if measure == "count" else lines["day"].astype(np.int64) + DAY_OFFSET
-    pairs = lines["column"][purchase].astype(np.int64) << 32 | other[purchase]
-    return np.bincount(distinct(pairs) >> 32, minlength=size)
 
 
 def _short(text: str) -> str:

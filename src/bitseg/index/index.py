@@ -166,9 +166,17 @@ class Index(Writes, Insight):
 
     # ── queries: text → checked → normalised tree (the compiler, cached) → plan → bitmap (the executor) ──
     def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
+        return self._members(*self.compiler.normalized(query), as_of)
+
+    def _members(self, tree: Node, text: str, as_of: dt.date | str | None) -> BitMap:
+        """The members of a normalised tree (`text`: what error positions point into)."""
+        return evaluate(tree, self, self.as_of(as_of), text) & self.existence  # fresh, never a stored bitmap
+
+    def _counted(self, query: str | Node, as_of: dt.date | str | None) -> tuple[int, list[str]]:
+        """The count and the warnings of one query, compiled once."""
         tree, text = self.compiler.normalized(query)
-        result = evaluate(tree, self, self.as_of(as_of), text)
-        return result & self.existence  # a fresh bitmap, never a stored one
+        members = self._members(tree, text, as_of)
+        return len(members), distinct.warnings(tree, self.fields, self.views, self.lines.dictionaries)
 
     def _in_segment(self, probe: Probe, name: str, day: dt.date) -> bool:
         """Whether the probe's customer is in a saved segment: from the cache, else decided for that customer
@@ -190,11 +198,7 @@ class Index(Writes, Insight):
     @locked
     def count_with_warnings(self, query: str | Node, as_of: dt.date | str | None = None) -> tuple[int, list[str]]:
         """The count, and a warning per literal no customer or purchase line has (see `distinct.warnings`)."""
-        return len(self._evaluate(query, as_of)), self._warnings(query)
-
-    def _warnings(self, query: str | Node) -> list[str]:
-        tree = self.compiler.normalized(query)[0]
-        return distinct.warnings(tree, self.fields, self.views, self.lines.dictionaries)
+        return self._counted(query, as_of)
 
     @locked
     def count_batch(self, selections: Sequence[Selection | Exception],
@@ -206,7 +210,7 @@ class Index(Writes, Insight):
                 out.append(selection)
                 continue
             try:
-                out.append((len(self._evaluate(selection, as_of)), self._warnings(selection)))
+                out.append(self._counted(selection, as_of))
             except Exception as err:  # noqa: BLE001 - each entry carries its own error
                 out.append(err)
         return out

@@ -26,8 +26,8 @@ from bitseg.index.values import (
     parse_int,
 )
 from bitseg.schema import FieldType, Schema
+from bitseg.vocabulary import NUMERIC_TYPES
 
-_NUMERIC = (FieldType.INT, FieldType.DECIMAL, FieldType.DATE)
 _EPOCH_DAY = np.datetime64("1970-01-01", "D")
 
 
@@ -248,7 +248,7 @@ def profile_columns(columns: Mapping[str, Sequence | np.ndarray], schema: Schema
 
 def profile_values(name: str, kind: FieldType, values: Sequence | np.ndarray, batch: Batch):
     """(stored values, given mask): a list with None for NULL, or for numeric fields (int64 array, is_set mask)."""
-    if isinstance(values, np.ndarray) and values.dtype.kind in "Mifb" and (kind in _NUMERIC or values.dtype.kind == "b"):
+    if isinstance(values, np.ndarray) and values.dtype.kind in "Mifb" and (kind in NUMERIC_TYPES or values.dtype.kind == "b"):
         return _typed_values(kind, values)
     given = np.fromiter((v is not ABSENT for v in values), bool, len(values))
     out: list[object] = []
@@ -261,7 +261,7 @@ def profile_values(name: str, kind: FieldType, values: Sequence | np.ndarray, ba
         except ValueError as err:
             batch.fail(position, name, str(err))
             out.append(None)
-    if kind in _NUMERIC:
+    if kind in NUMERIC_TYPES:
         is_set = np.array([v is not None for v in out], dtype=bool)
         numbers = np.array([0 if v is None else v for v in out], dtype=np.int64)
         return (numbers, is_set), given

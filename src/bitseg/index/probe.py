@@ -16,7 +16,7 @@ import numpy as np
 from bitseg import days
 from bitseg.index import asof, budget
 from bitseg.index import plan as p
-from bitseg.index.executor import _lookup, _measure, run
+from bitseg.index.executor import _lookup, run
 from bitseg.index.fields import OPERATORS, NumberField, compare
 from bitseg.index.plan import IndexData
 
@@ -106,7 +106,7 @@ class Probe:
         if not node.measures:
             return bool(purchase.any())
         for measure in node.measures:
-            values = _measure(measure.measure, lines, mask, purchase, 1)
+            values = asof.measure(measure.measure, lines, mask, purchase, 1)
             if not asof.compare(values, measure.op, measure.threshold)[0]:  # the executor's compare
                 return False
         return True

@@ -5,9 +5,10 @@ evaluates what it holds.
 
 >>> from bitseg.query.parser import parse
 >>> registry = Registry()
->>> registry.save("a", parse("vip = true"), "vip = true").query
+>>> registry.save("a", parse("vip = true")).query
 'vip = TRUE'
->>> registry.save("b", parse("IN SEGMENT 'a'"), "IN SEGMENT 'a'").kind
+>>> registry.check("b", parse("IN SEGMENT 'a'"), "IN SEGMENT 'a'")
+>>> registry.save("b", parse("IN SEGMENT 'a'")).kind
 <SegmentKind.STANDARD: 'standard'>
 >>> registry.delete("a")
 Traceback (most recent call last):
@@ -31,7 +32,7 @@ from bitseg.query.rewrite import normalize
 
 @dataclass(frozen=True)
 class Segment:
-    """A saved segment: its canonical query text and, for callers that need the tree, that text parsed."""
+    """A saved segment: its canonical query text and, for callers that need the tree, the checked tree."""
 
     name: str
     query: str
@@ -71,15 +72,14 @@ class Registry:
     def all(self) -> list[Segment]:
         return sorted(self.segments.values(), key=lambda s: s.name)
 
-    def save(self, name: str, tree: Node, text: str, kind: str | SegmentKind = SegmentKind.STANDARD,
-             description: str = "", parsed: Node | None = None) -> Segment:
-        """Create or replace a segment from a checked tree (`text`: what the caller wrote, for error offsets).
-
-        `parsed` is the canonical text parsed, kept on the Segment for callers that want a tree.
+    def save(self, name: str, tree: Node, kind: str | SegmentKind = SegmentKind.STANDARD,
+             description: str = "") -> Segment:
+        """Create or replace a segment from a checked tree that `check` accepted (a write checks in its prepare
+        step and saves in its publish step, which must not fail). The Segment keeps the tree for callers that
+        want one (it prints as its canonical text).
         """
         kind = SegmentKind.of(kind)
-        self.check(name, tree, text)
-        segment = Segment(name, to_text(tree), kind, description, parsed)
+        segment = Segment(name, to_text(tree), kind, description, tree)
         self.segments[name] = segment
         self.trees[name] = normalize(tree)
         return segment

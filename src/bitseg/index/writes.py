@@ -62,6 +62,21 @@ class Writes(Writable):
         self.changed()
         return count
 
+    # the steps the row and column forms of a batch share (each form logs its own arguments first)
+    def _profiles(self, columns: Mapping, size: int, rejects: list | None, first_row: int):
+        prepared = apply.prepare_profiles(self, columns, size, rejects, first_row)
+        if prepared is None:
+            return 0
+        yield
+        return self._published(apply.publish_profiles(self, prepared))
+
+    def _purchases(self, columns: Mapping, rejects: list | None, first_row: int):
+        prepared = apply.prepare_purchases(self, columns, rejects, first_row)
+        if prepared is None:
+            return 0
+        yield
+        return self._published(apply.publish_purchases(self, prepared))
+
     @write
     def upsert_profiles(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
                         first_row: int = 1):
@@ -69,22 +84,14 @@ class Writes(Writable):
         rows = [dict(r) for r in rows]
         self.logged(rows=rows, first_row=first_row)
         columns, size = ingest.rows_to_columns(rows)
-        prepared = apply.prepare_profiles(self, columns, size, rejects, first_row)
-        if prepared is None:
-            return 0
-        yield
-        return self._published(apply.publish_profiles(self, prepared))
+        return (yield from self._profiles(columns, size, rejects, first_row))
 
     @write
     def upsert_profile_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
                                first_row: int = 1):
         self.logged(columns=dict(columns), first_row=first_row)
         size = len(columns["customer"]) if "customer" in columns else 0
-        prepared = apply.prepare_profiles(self, columns, size, rejects, first_row)
-        if prepared is None:
-            return 0
-        yield
-        return self._published(apply.publish_profiles(self, prepared))
+        return (yield from self._profiles(columns, size, rejects, first_row))
 
     @write
     def add_purchases(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
@@ -93,22 +100,14 @@ class Writes(Writable):
         rows = [dict(r) for r in rows]
         self.logged(rows=rows, first_row=first_row)
         columns, _ = ingest.rows_to_columns(rows)
-        prepared = apply.prepare_purchases(self, columns, rejects, first_row)
-        if prepared is None:
-            return 0
-        yield
-        return self._published(apply.publish_purchases(self, prepared))
+        return (yield from self._purchases(columns, rejects, first_row))
 
     @write
     def add_purchase_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
                              first_row: int = 1):
         """Add purchase lines given as columns (the fast path: numpy arrays); returns the lines added."""
         self.logged(columns=dict(columns), first_row=first_row)
-        prepared = apply.prepare_purchases(self, columns, rejects, first_row)
-        if prepared is None:
-            return 0
-        yield
-        return self._published(apply.publish_purchases(self, prepared))
+        return (yield from self._purchases(columns, rejects, first_row))
 
     @write
     def remember_import(self, sha256: str, kind: str, name: str, day: str):
@@ -153,7 +152,6 @@ class Writes(Writable):
         kind = SegmentKind.of(kind)
         with self.lock:  # the compiler's cache is shared with readers
             tree, text = self.compiler.checked(query)
-            parsed = self.compiler.checked(to_text(tree))[0]
         self.registry.check(name, tree, text)
         if evaluation is None and kind in TRACKED and not self._replaying:
             day = self.today()
@@ -167,7 +165,7 @@ class Writes(Writable):
         self.logged(name=name, query=to_text(tree), kind=kind.value, description=description,
                     evaluation=evaluation)
         yield
-        segment = self.registry.save(name, tree, text, kind, description, parsed=parsed)
+        segment = self.registry.save(name, tree, kind, description)
         self.tracker.saved(name, kind)
         if evaluation is not None:
             self.tracker.apply(evaluation, daily=False)
