@@ -194,6 +194,26 @@ def codes(values: Sequence | np.ndarray | None, size: int, name: str, dictionary
     return dictionary.encode(values, lambda position, problem: batch.fail(position, name, problem))
 
 
+def line_ids(values: Sequence | np.ndarray | Coded | None, batch: Batch) -> list[str | None] | None:
+    """The optional line id column: text, None where NULL (not interned here: see apply.skip_duplicates)."""
+    if values is None:
+        return None
+    if isinstance(values, Coded):
+        return [values[i] for i in range(len(values))]
+    values = list(values)
+    if set(map(type, values)) <= {str}:
+        return [value or None for value in values]
+    out: list[str | None] = []
+    for position, value in enumerate(values):
+        if isinstance(value, str):
+            out.append(value or None)
+            continue
+        if value is not ABSENT and not is_null(value):
+            batch.fail(position, "line", f"{value!r} is not a string")
+        out.append(None)
+    return out
+
+
 def _present(value: object) -> object:
     if value is ABSENT or is_null(value):
         raise ValueError("a value is required")
@@ -206,10 +226,10 @@ def purchase_columns(columns: Mapping[str, Sequence | np.ndarray], schema: Schem
 
     Order ids and dimension values come back as codes of the line store's dictionaries.
     """
-    unknown = set(columns) - {"customer", "time", "day", "amount", "quantity", "order", *schema.dimensions}
+    unknown = set(columns) - {"customer", "time", "day", "amount", "quantity", "order", "line", *schema.dimensions}
     if unknown:
         raise InvalidInputError(f"unknown purchase column {sorted(unknown)[0]!r}; expected customer, time, amount, "
-                                f"quantity, order or a dimension ({', '.join(schema.dimensions) or 'none'})")
+                                f"quantity, order, line or a dimension ({', '.join(schema.dimensions) or 'none'})")
     for required in ("customer", "amount"):
         if required not in columns:
             raise InvalidInputError(f"purchase lines need a {required!r} column")
@@ -222,6 +242,7 @@ def purchase_columns(columns: Mapping[str, Sequence | np.ndarray], schema: Schem
         "amount": amounts(columns["amount"], batch),
         "quantity": quantities(columns.get("quantity"), batch.size, batch),
         "order": codes(columns.get("order"), batch.size, "order", lines.orders, batch),
+        "line": line_ids(columns.get("line"), batch),
         "dimensions": {dim: codes(columns.get(dim), batch.size, dim, lines.dictionaries[dim], batch)
                        for dim in schema.dimensions},
     }

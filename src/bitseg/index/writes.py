@@ -74,7 +74,11 @@ class Writes(Writable):
         prepared = apply.prepare_purchases(self, columns, rejects, first_row)
         if prepared is None:
             return 0
-        yield
+        try:
+            yield
+        except GeneratorExit:  # refused by the journal: never published
+            apply.drop_purchases(self, prepared)
+            raise
         return self._published(apply.publish_purchases(self, prepared))
 
     @write
@@ -96,7 +100,8 @@ class Writes(Writable):
     @write
     def add_purchases(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
                       first_row: int = 1):
-        """Add purchase lines given as rows; returns the lines added."""
+        """Add purchase lines given as rows; returns the lines added (less rejected rows and lines whose `line`
+        id the index already held: those are skipped as duplicates)."""
         rows = [dict(r) for r in rows]
         self.logged(rows=rows, first_row=first_row)
         columns, _ = ingest.rows_to_columns(rows)
