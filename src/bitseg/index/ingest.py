@@ -7,7 +7,7 @@ refused and nothing changes) or set aside in `rejects` while the good rows go in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,46 @@ class Coded:
         """Row codes given the code of each distinct value (-1 stays -1)."""
         table = np.append(np.asarray(value_codes, dtype=np.int64), -1)
         return table[np.asarray(self.codes, dtype=np.int64)]
+
+
+class TextColumns(Mapping[str, list[str]]):
+    """Columns cut from CSV text without quotes: the header and the records (one a line, at least one, no
+    trailing newline), split into a list of cells per column when first read. A write logs the text itself
+    (persistence.codec): one string instead of a string per cell, and replay splits it again.
+
+    >>> columns = TextColumns(["customer", "amount"], "c1,10\\nc2,1.5")
+    >>> dict(columns), "amount" in columns, len(columns)
+    ({'customer': ['c1', 'c2'], 'amount': ['10', '1.5']}, True, 2)
+    """
+
+    def __init__(self, header: Sequence[str], text: str) -> None:
+        self.header = list(header)
+        self.text = text
+        self._columns: dict[str, list[str]] | None = None
+
+    def _split(self) -> dict[str, list[str]]:
+        if self._columns is None:
+            width = len(self.header)
+            cells = self.text.replace("\n", ",").split(",")
+            self._columns = {name: cells[i::width] for i, name in enumerate(self.header)}
+        return self._columns
+
+    def __getitem__(self, name: str) -> list[str]:
+        return self._split()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.header)
+
+    def __len__(self) -> int:
+        return len(self.header)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.header
+
+
+def loggable(columns: Mapping) -> Mapping:
+    """What a write logs of the columns it was given: text columns as they are, others as a plain dict."""
+    return columns if isinstance(columns, TextColumns) else dict(columns)
 
 
 @dataclass

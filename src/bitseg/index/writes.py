@@ -93,7 +93,7 @@ class Writes(Writable):
     @write
     def upsert_profile_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
                                first_row: int = 1):
-        self.logged(columns=dict(columns), first_row=first_row)
+        self.logged(columns=ingest.loggable(columns), first_row=first_row)
         size = len(columns["customer"]) if "customer" in columns else 0
         return (yield from self._profiles(columns, size, rejects, first_row))
 
@@ -111,7 +111,7 @@ class Writes(Writable):
     def add_purchase_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
                              first_row: int = 1):
         """Add purchase lines given as columns (the fast path: numpy arrays); returns the lines added."""
-        self.logged(columns=dict(columns), first_row=first_row)
+        self.logged(columns=ingest.loggable(columns), first_row=first_row)
         return (yield from self._purchases(columns, rejects, first_row))
 
     @write
