@@ -187,8 +187,9 @@ def days_from_times(values: Sequence | np.ndarray, zone: ZoneInfo, batch: Batch,
 
 def amounts(values: Sequence | np.ndarray, batch: Batch, name: str = "amount") -> np.ndarray:
     """Amounts in ten-thousandths."""
-    try:
-        numbers = np.asarray(values, dtype=np.float64)
+    try:  # text: float() per cell in C, faster than numpy's own conversion of a list (same rules)
+        numbers = (np.asarray(values, dtype=np.float64) if isinstance(values, np.ndarray)
+                   else np.fromiter(map(float, values), np.float64, len(values)))
     except (ValueError, TypeError):
         numbers = np.zeros(len(values), dtype=np.float64)
         for position, value in enumerate(values):
