@@ -350,11 +350,10 @@ class Client(InsightCalls):
 
     def breakdown(self, index: str, query: Query | None = None, *, field: str, segment: str | None = None,
                   top: int = 10, as_of: Day = None) -> dict[str | None, int]:
-        """Members per value of a keyword, bool or tags field, largest first (None: customers without one)."""
-        selection = _selection(query, segment)
-        r = self._call("Breakdown", pb.BreakdownRequest(index=index, as_of=_day(as_of), field=field, top=top,
-                                                        **selection), query=selection.get("query"))
-        return {v.value or None: v.count for v in r.values}
+        """Members per value of a keyword, bool or tags field, largest first (None: customers without one); a
+        purchase dimension gives its buyers (`breakdown_rows` gives their revenue and takes a date window)."""
+        rows = self.breakdown_rows(index, query, field=field, segment=segment, top=top, as_of=as_of)
+        return {row.value: row.count for row in rows}
 
     def buyers_per_day(self, index: str, start: Day, end: Day, query: Query | None = None, *,
                        segment: str | None = None, as_of: Day = None) -> dict[dt.date, int]:

@@ -314,8 +314,14 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         if request.top < 0:
             raise InvalidInputError(f"top {request.top} is negative; 0 means the default of 10")
         index = self._index(request.index, context)
-        rows = index.breakdown(self._selection(index, request), request.field, top=request.top or 10,
-                               as_of=optional_day(request.as_of))
+        selection, as_of, top, field = self._selection(index, request), request.as_of or None, request.top, request.field
+        if field in index.schema.dimensions and field not in index.schema.profile:
+            bought = index.purchase_breakdown(selection, field, top or 10, as_of, request.start, request.end)
+            return pb.BreakdownResponse(values=[pb.ValueCount(value=v or "", count=c, revenue=str(r))
+                                                for v, c, r in bought])
+        if request.start or request.end:
+            raise InvalidInputError(f"a date window (start, end) needs a purchase dimension; {field!r} is not one")
+        rows = index.breakdown(selection, field, top=top or 10, as_of=as_of)
         return pb.BreakdownResponse(values=[pb.ValueCount(value=v or "", count=c) for v, c in rows])
 
     def BuyersPerDay(self, request: pb.BuyersPerDayRequest,

@@ -749,7 +749,7 @@ class GetStatsResponse(_message.Message):
     def __init__(self, count: _Optional[int] = ..., members: _Optional[_Union[GroupStats, _Mapping]] = ..., rest: _Optional[_Union[GroupStats, _Mapping]] = ...) -> None: ...
 
 class BreakdownRequest(_message.Message):
-    __slots__ = ("index", "query", "segment", "expr", "as_of", "field", "top")
+    __slots__ = ("index", "query", "segment", "expr", "as_of", "field", "top", "start", "end")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
@@ -757,6 +757,8 @@ class BreakdownRequest(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TOP_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     index: str
     query: str
     segment: str
@@ -764,15 +766,19 @@ class BreakdownRequest(_message.Message):
     as_of: str
     field: str
     top: int
-    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ..., field: _Optional[str] = ..., top: _Optional[int] = ...) -> None: ...
+    start: str
+    end: str
+    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ..., field: _Optional[str] = ..., top: _Optional[int] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class ValueCount(_message.Message):
-    __slots__ = ("value", "count")
+    __slots__ = ("value", "count", "revenue")
     VALUE_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
+    REVENUE_FIELD_NUMBER: _ClassVar[int]
     value: str
     count: int
-    def __init__(self, value: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+    revenue: str
+    def __init__(self, value: _Optional[str] = ..., count: _Optional[int] = ..., revenue: _Optional[str] = ...) -> None: ...
 
 class BreakdownResponse(_message.Message):
     __slots__ = ("values",)
