@@ -81,6 +81,7 @@ class Tracker:
         self.tracks: dict[str, Track] = {}
         self.last_day: int | None = None  # the latest day evaluated
         self.recorded = threading.Condition()  # notified after each evaluation is applied (WatchChanges waits)
+        self.newest: dict[str, int] = {}  # per segment, the latest day of a row recorded since start-up
 
     @property
     def last_date(self) -> dt.date | None:
@@ -110,17 +111,21 @@ class Tracker:
                 track.history.insert(at, row)
             track.members[day] = current
             self._prune(track, day)
-        if not daily:
-            return
-        with self.recorded:
-            self.last_day = day if self.last_day is None else max(self.last_day, day)
+        with self.recorded:  # a save's row wakes the watchers of its segment too
+            for name, _, _ in evaluation["segments"]:
+                self.newest[name] = max(day, self.newest.get(name, day))
+            if daily:
+                self.last_day = day if self.last_day is None else max(self.last_day, day)
             self.recorded.notify_all()
 
-    def wait(self, after: int | None, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for an evaluation of a day after `after`; whether there is one."""
+    def wait(self, after: int | None, timeout: float, segment: str | None = None) -> bool:
+        """Wait up to `timeout` seconds for a daily evaluation of a day after `after` (with `segment`: for any
+        row of that segment recorded since start-up of a day after `after`, its save's row included)."""
+        def newer() -> bool:
+            day = self.last_day if segment is None else self.newest.get(segment)
+            return day is not None and (after is None or day > after)
         with self.recorded:
-            return self.recorded.wait_for(
-                lambda: self.last_day is not None and (after is None or self.last_day > after), timeout)
+            return self.recorded.wait_for(newer, timeout)
 
     def _prune(self, track: Track, day: int) -> None:
         days = sorted(track.members)
