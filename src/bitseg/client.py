@@ -293,12 +293,13 @@ class Client(InsightCalls):
     # ── saved segments, lists, tierings ──────────────────────────────────────────────────────────────
 
     def save_segment(self, index: str, name: str, query: Query, *, kind: str | SegmentKind = SegmentKind.STANDARD,
-                     description: str = "") -> SavedSegment:
-        """Create or replace a saved segment; kind 'standard', 'trigger' or 'hot'."""
+                     description: str = "", backfill_days: int = 0) -> SavedSegment:
+        """Create or replace a saved segment; kind 'standard', 'trigger' or 'hot' (a hot one with `backfill_days`:
+        its history of the days before today too, as of each day, marked backfilled; no deadline then)."""
         text = _text(query)
         return segment_of(self._call("SaveSegment", pb.SaveSegmentRequest(
-            index=index, name=name, query=text, kind=KINDS[SegmentKind.of(kind)], description=description),
-            query=text).segment)
+            index=index, name=name, query=text, kind=KINDS[SegmentKind.of(kind)], description=description,
+            backfill_days=backfill_days), query=text, deadline=not backfill_days).segment)
 
     def get_segment(self, index: str, name: str) -> SavedSegment:
         """One saved segment, with its canonical query text."""
@@ -370,7 +371,7 @@ class Client(InsightCalls):
         """The daily size, entered and left counts of a hot segment, one row per evaluated day."""
         r = self._call("GetHistory", pb.GetHistoryRequest(index=index, segment=segment, start=_day(start),
                                                           end=_day(end)))
-        return [HistoryDay(dt.date.fromisoformat(h.day), h.size, h.entered, h.left) for h in r.rows]
+        return [HistoryDay(dt.date.fromisoformat(h.day), h.size, h.entered, h.left, h.backfilled) for h in r.rows]
 
     def changes(self, index: str, segment: str, since: Day, *, chunk_size: int = 0) -> Iterator[Changes]:
         """Who entered and left a trigger segment since a snapshot day, streamed in chunks."""

@@ -141,6 +141,7 @@ class HistoryDay:
     size: int
     entered: int
     left: int
+    backfilled: bool = False  # computed from the purchase history when the segment was saved with a backfill
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="for save: the query ('-' reads stdin)")
     p.add_argument("--kind", default="standard", choices=[kind.value for kind in SegmentKind])
     p.add_argument("--description", default="")
+    p.add_argument("--backfill", type=int, default=0, metavar="DAYS", help="save: a hot segment's history of "
+                   "the DAYS days before today too, as of each day from the purchase history (marked backfilled)")
     p.set_defaults(func=cmd_segments)
 
     p = verbs.add_parser("lists", parents=[on_index], help="static lists: list, show, add, remove, replace")

@@ -256,7 +256,8 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
             query = expr_to_node(request.expr, index.limits)
         else:
             raise InvalidInputError("a segment needs a definition: set query or expr")
-        segment = index.save_segment(name, query, kind=KINDS[request.kind], description=request.description)
+        segment = index.save_segment(name, query, kind=KINDS[request.kind], description=request.description,
+                                     backfill_days=request.backfill_days)
         return pb.SaveSegmentResponse(segment=self._segment(segment))
 
     def GetSegment(self, request: pb.GetSegmentRequest, context: grpc.ServicerContext) -> pb.GetSegmentResponse:
@@ -340,7 +341,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         start, end = optional_day(request.start, "start"), optional_day(request.end, "end")
         rows = self._index(request.index, context).history(segment, start, end)
         return pb.GetHistoryResponse(rows=[pb.HistoryRow(day=r.day.isoformat(), size=r.size, entered=r.entered,
-                                                         left=r.left) for r in rows])
+                                                         left=r.left, backfilled=r.backfilled) for r in rows])
 
     def StreamChanges(self, request: pb.StreamChangesRequest,
                       context: grpc.ServicerContext) -> Iterator[pb.ChangeChunk]:
