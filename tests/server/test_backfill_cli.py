@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,8 @@ from bitseg.cli import main
 from bitseg.server.app import Server
 
 
-def test_backfill_from_the_cli(capsys: pytest.CaptureFixture[str], server: Server, shop: str) -> None:
+def test_backfill_from_the_cli(capsys: pytest.CaptureFixture[str], server: Server, shop: str,
+                               tmp_path: Path) -> None:
     def run(*args: str) -> tuple[int, str, str]:
         code = main([args[0], "--server", f"127.0.0.1:{server.port}", "--index", "shop", *args[1:]])
         captured = capsys.readouterr()
@@ -32,6 +34,10 @@ def test_backfill_from_the_cli(capsys: pytest.CaptureFixture[str], server: Serve
     code, out, _ = run("history", "buyers")
     assert out.split("\n")[1].split() == [rows[0]["day"], "4", "4", "0", "backfilled"]
     assert out.split("\n")[4].split() == [rows[-1]["day"], "4", "0", "0"]
+    code, out, err = run("history", "buyers", "--start", "2001-01-01", "--end", "2001-01-31", "--chart",
+                         str(tmp_path / "empty.png"))
+    assert code == 1 and "no chart written to" in err and "nothing to draw" in err
+    assert not (tmp_path / "empty.png").exists()
     code, _, err = run("segments", "save", "--kind", "trigger", "--backfill", "3", "t", "orders >= 1")
     assert code != 0 and "--backfill is for hot segments" in err
     with Client(f"127.0.0.1:{server.port}") as client:

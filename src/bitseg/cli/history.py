@@ -22,10 +22,12 @@ def cmd_history(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = [{"day": h.day.isoformat(), "size": h.size, "entered": h.entered,
                                    "left": h.left, "backfilled": h.backfilled} for h in history]
     if args.chart:
-        from bitseg.cli.chart import history_chart
+        from bitseg.cli.chart import EmptyHistory, history_chart
 
         try:
             history_chart(history, args.chart, title=f"{args.index} / {segment}")
+        except EmptyHistory as err:
+            raise InputError(f"no chart written to {args.chart}: {err}") from None
         except ModuleNotFoundError:
             raise InputError("--chart needs matplotlib: pip install 'bitseg[chart]'") from None
         except OSError as err:
