@@ -179,7 +179,8 @@ def records(text: str, first: int, rejected: list[tuple[int, str]],
         rows = []
     if len(rows) == lines:
         return rows, list(range(first, first + lines))
-    rows, numbers = [], []
+    numbers: list[int] = []
+    rows = []
     while True:  # slow path: follow the reader's line counter; after an unclosed quote, start again below it
         restart = _read_records(text, first, rejected, width, rows, numbers)
         if restart is None:
