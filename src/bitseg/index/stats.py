@@ -121,12 +121,17 @@ def purchase_breakdown(lines: LineStore, dim: str, members: BitMap, low: int | N
     table[wanted] = True
     mine = table[column]
     codes = found[dim][mine].astype(np.int64) + 1  # 0: NULL
-    pairs = codes << 32 | column[mine]
-    bought = distinct(pairs[found["quantity"][mine] > 0])
+    pairs, amount = codes << 32 | column[mine], found["amount"][mine]
+    purchase = found["quantity"][mine] > 0
+    bought = distinct(pairs[purchase])  # (value, customer) of every buyer
     buyers = np.bincount(bought >> 32, minlength=len(lines.dictionaries[dim]) + 1)
-    at = np.minimum(np.searchsorted(bought, pairs), max(len(bought) - 1, 0))
-    of_buyer = bought[at] == pairs if len(bought) else np.zeros(len(pairs), dtype=bool)
-    sums = np.rint(np.bincount(codes[of_buyer], weights=found["amount"][mine][of_buyer], minlength=len(buyers)))
+    # a purchase line is a buyer's; a return line counts when its customer also bought the value in the window
+    # (the few return lines are looked up, not every line: a random searchsorted over 2M lines takes seconds)
+    returned = ~purchase
+    at = np.minimum(np.searchsorted(bought, pairs[returned]), max(len(bought) - 1, 0))
+    kept = bought[at] == pairs[returned] if len(bought) else np.zeros(int(returned.sum()), dtype=bool)
+    sums = np.rint(np.bincount(codes[purchase], weights=amount[purchase], minlength=len(buyers))
+                   + np.bincount(codes[returned][kept], weights=amount[returned][kept], minlength=len(buyers)))
     values: list[str | None] = [None, *lines.dictionaries[dim].values]
     rows = [(values[code], int(buyers[code]), Decimal(int(sums[code])) / DECIMAL_SCALE)
             for code in np.flatnonzero(buyers)]
