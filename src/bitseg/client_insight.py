@@ -73,6 +73,13 @@ class InsightCalls:
                        query=selection.get("query"))
         return [BreakdownRow(v.value or None, v.count, Decimal(v.revenue) if v.revenue else None) for v in r.values]
 
+    def breakdown(self, index: str, query: Query | None = None, *, field: str, segment: str | None = None,
+                  top: int = 10, as_of: Day = None) -> dict[str | None, int]:
+        """Members per value of a keyword, bool or tags field, largest first (None: customers without one); a
+        purchase dimension gives its buyers (`breakdown_rows` gives their revenue and takes a date window)."""
+        rows = self.breakdown_rows(index, query, field=field, segment=segment, top=top, as_of=as_of)
+        return {row.value: row.count for row in rows}
+
     def values(self, index: str, field: str, *, prefix: str = "", limit: int = 0) -> tuple[FieldValue, ...]:
         """The values of a keyword, bool or tags field (customers having each) or of a purchase dimension
         (customers with a purchase line having it), largest first; `prefix` matches case-insensitively;

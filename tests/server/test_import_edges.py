@@ -11,7 +11,7 @@ import pytest
 
 import bitseg
 from bitseg.csvrecords import records
-from bitseg.errors import BitsegError
+from bitseg.errors import InvalidInputError
 from bitseg.server.app import ServerConfig, start
 
 from .test_cli import bitseg as run_cli
@@ -80,7 +80,7 @@ def test_an_interrupted_import_records_no_digest_and_its_rerun_is_not_refused(tm
                 if len(sent) == 2:  # Ctrl-C, a lost connection: the stream stops after two of its chunks
                     raise KeyError("interrupted")
 
-            with pytest.raises(BitsegError):
+            with pytest.raises(KeyError, match="interrupted"):  # the error that stopped it, not grpc's
                 client.import_csv("shop", path, "purchases", chunk_bytes=1024, progress=interrupt)
             assert 0 < sent[-1] < 300
             index = server.catalog.get("shop")
@@ -92,5 +92,28 @@ def test_an_interrupted_import_records_no_digest_and_its_rerun_is_not_refused(tm
             assert index.imported(content_sha256(path)).day == index.today().isoformat()
             with pytest.raises(bitseg.errors.AlreadyExistsError, match=f"on {dt.date.today().isoformat()}"):
                 client.import_csv("shop", path, "purchases")  # the whole file went in: now it is known
+    finally:
+        server.stop(grace=0)
+
+
+def test_a_file_error_midway_is_reported_as_such_and_records_no_digest(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, a file that could not be cut into records midway (an unclosed quote running past the record
+    limit) was reported as grpc's "Exception iterating requests!"."""
+    import bitseg.csvrecords
+
+    monkeypatch.setattr(bitseg.csvrecords, "MAX_RECORD_BYTES", 300)
+    path = tmp_path / "profiles.csv"
+    path.write_text("customer,country\n" + "".join(f"c{i},NL\n" for i in range(30)) + 'c99,"BE\n'
+                    + "".join(f"c{i},DE\n" for i in range(100, 200)), encoding="utf-8")
+    server = start(ServerConfig(port=0, data_dir=str(tmp_path / "data")))
+    try:
+        with bitseg.Client(f"127.0.0.1:{server.port}") as client:
+            client.create_index("shop", SCHEMA)
+            with pytest.raises(InvalidInputError, match=r"profiles.csv:32: a record longer than .*unclosed quote"):
+                client.import_csv("shop", path, "profiles", chunk_bytes=64)
+            from bitseg.csvrecords import content_sha256
+
+            assert server.catalog.get("shop").imported(content_sha256(path)) is None
     finally:
         server.stop(grace=0)
