@@ -48,6 +48,15 @@ def shown_for(browser: Any, element_id: str, text: str) -> Any:
     return element
 
 
+def screenshot(browser: Any, path: Path, height: int) -> None:
+    """The page at 1280 × `height` into `path` (then the window's usual size again)."""
+    browser.set_window_size(1280, height)
+    try:
+        browser.save_screenshot(str(path))
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
 def test_typing_a_query_shows_the_servers_count(browser: Any, console: Running, client: Client,
                                                  screenshots: Path) -> None:
     query = "orders > 3 AND loyalty_member = true AND email IS NOT NULL"
@@ -60,7 +69,7 @@ def test_typing_a_query_shows_the_servers_count(browser: Any, console: Running, 
     assert [li.text for li in members.find_elements("tag name", "li")] == list(client.members("demo", query,
                                                                                                limit=100))
     shown_for(browser, "criteria", query)
-    browser.save_screenshot(str(screenshots / "console-editor.png"))
+    screenshot(browser, screenshots / "console-editor.png", 1120)
 
 
 def test_a_stale_answer_never_overwrites_a_newer_one(browser: Any, console: Running, client: Client) -> None:
@@ -102,7 +111,7 @@ def test_a_bad_query_shows_the_error_at_its_position(browser: Any, console: Runn
     assert line == query.split("\n")[1] and caret == " " * (expected.value.column - 1) + "^"
     assert line[caret.index("^"):].startswith("colour")
     assert by_id(browser, "count").text == "—"
-    browser.save_screenshot(str(screenshots / "console-error.png"))
+    screenshot(browser, screenshots / "console-error.png", 780)
 
 
 def test_the_criteria_table_is_count_criteria(browser: Any, console: Running, client: Client) -> None:
@@ -137,7 +146,7 @@ def test_the_segments_list(browser: Any, console: Running, client: Client, scree
     shown = [[cell.text for cell in row.find_elements("tag name", "td")] for row in rows]
     assert shown == [[s.name, s.kind.value, f"{client.count('demo', segment=s.name):,}", s.description]
                      for s in client.list_segments("demo")]
-    browser.save_screenshot(str(screenshots / "console-segments.png"))
+    screenshot(browser, screenshots / "console-segments.png", 420)
 
 
 def test_a_hot_segment_shows_its_history_one_point_per_day(browser: Any, console: Running, client: Client,

@@ -50,6 +50,9 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(f"bitseg console on {url} for the server at {client.address} (Ctrl-C stops it)", file=sys.stderr)
+        if not client.ping():
+            print(f"bitseg console: the server at {client.address} does not answer yet; the pages say so until "
+                  "it does", file=sys.stderr)
 
     try:
         run(client, args.host, args.port, index=args.index, ready=ready)
