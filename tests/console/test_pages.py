@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import json
+import re
 import socket
 import urllib.error
 import urllib.parse
@@ -27,10 +28,12 @@ from bitseg.server.app import start as start_server
 from .conftest import HOT_QUERY
 
 
-def get(url: str, data: dict[str, Any] | None = None) -> tuple[int, str, dict[str, str]]:
+def get(url: str, data: dict[str, Any] | None = None, **headers: str) -> tuple[int, str, dict[str, str]]:
     """Status, body and headers of a GET (or a POST of `data` as JSON); errors are answers too."""
     body = None if data is None else json.dumps(data).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"} if body else {})
+    if body:
+        headers.setdefault("Content-Type", "application/json")
+    request = urllib.request.Request(url, data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, answer.read().decode(), dict(answer.headers)
@@ -107,6 +110,17 @@ def test_save_with_kind_and_description(console: Running, client: Client) -> Non
     client.delete_segment("demo", "saved_here")
 
 
+def test_a_page_elsewhere_cannot_save_or_reach_the_console(console: Running, client: Client) -> None:
+    """A form another site posts (text/plain, no preflight) is refused; so is a Host name that is not loopback."""
+    status, text, _ = get(f"{console.url}/api/i/demo/segments", {"name": "planted", "query": "ALL"},
+                          **{"Content-Type": "text/plain"})
+    assert status == 400 and "application/json" in json.loads(text)["error"]["message"]
+    assert "planted" not in [s.name for s in client.list_segments("demo")]
+    status, _, _ = get(f"{console.url}/i/demo/segments", Host="attacker.example")
+    assert status == 400
+    assert get(f"{console.url}/i/demo/segments", Host=f"localhost:{console.url.rsplit(':', 1)[1]}")[0] == 200
+
+
 def test_pages_render_and_unknown_names_are_404_pages(console: Running, client: Client) -> None:
     status, text, _ = get(f"{console.url}/")  # one index: / opens its editor
     assert status == 200 and 'id="query"' in text and 'id="count"' in text and 'id="criteria"' in text
@@ -120,6 +134,12 @@ def test_pages_render_and_unknown_names_are_404_pages(console: Running, client: 
     for path in ("/i/nowhere/", "/i/demo/segments/nothing", "/i/demo/segments/recent?field=nofield"):
         status, text, _ = get(console.url + path)
         assert status == 404 and "Traceback" not in text, path
+    for days in ("0", "x", "99999"):
+        status, text, _ = get(f"{console.url}/i/demo/segments/vip?days={days}")
+        assert status == 400 and "days must be" in html.unescape(text), days
+    status, text, _ = get(f"{console.url}/i/demo/segments/vip?days=7")
+    charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', text, re.S)[1])  # type: ignore[index]
+    assert status == 200 and len(charts["buyers"]["days"]) == 7 and charts["history"]["days"] == []
     status, text, _ = get(console.url + "/static/uplot/uPlot.iife.min.js")  # vendored: nothing from a CDN
     assert status == 200 and "uPlot" in text
     for template in (Path(__file__).parents[2] / "src/bitseg/console/templates").glob("*.html"):

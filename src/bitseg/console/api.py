@@ -91,6 +91,9 @@ def members_csv(request: Request) -> Response:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
+    # Only JSON: a page elsewhere can make a browser post a form (text/plain) here, but not with this type.
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise InvalidInputError("send the segment as JSON (Content-Type: application/json)")
     try:
         body = await request.json()
     except ValueError:

@@ -7,10 +7,13 @@ when there is one. Neither ever shows a traceback or the token.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -60,8 +63,13 @@ def error_dict(err: BitsegError) -> dict[str, Any]:
     return found
 
 
-def create_app(client: Client, *, index: str | None = None, title: str = "bitseg console") -> Starlette:
-    """The console over `client`; `index` is the one `/` opens (default: the only one, else a list)."""
+def create_app(client: Client, *, index: str | None = None, title: str = "bitseg console",
+               allowed_hosts: Sequence[str] = ("*",)) -> Starlette:
+    """The console over `client`; `index` is the one `/` opens (default: the only one, else a list).
+
+    `allowed_hosts`: the names a request's Host header may carry (run.py allows only the loopback names when the
+    console listens on a loopback address: a page elsewhere cannot reach it through a name it controls).
+    """
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["number"] = lambda value: "" if value is None else f"{value:,}"
 
@@ -87,7 +95,8 @@ def create_app(client: Client, *, index: str | None = None, title: str = "bitseg
         Route("/api/i/{index}/breakdown", api.breakdown),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={BitsegError: failed})
+    app = Starlette(routes=routes, exception_handlers={BitsegError: failed},
+                    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))])
     app.state.client = client
     app.state.templates = templates
     app.state.index = index

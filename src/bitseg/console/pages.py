@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bitseg.errors import NotFoundError
+from bitseg.errors import InvalidInputError, NotFoundError
 from bitseg.names import SegmentKind
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 BREAKDOWN_TYPES = ("keyword", "bool", "tags")   # the profile fields a breakdown counts by
 BUYER_DAYS = 90                                  # buyers per day: the last 90 days by default
+MAX_DAYS = 3660
 
 
 def _client(request: Request) -> Client:
@@ -95,8 +96,8 @@ def segment(request: Request) -> Response:
                             f"choose one of {', '.join(fields) or 'none'}")
     breakdown = _breakdown(client, index, name, field) if field else []
     end = today_in(info)
-    days = int(request.query_params.get("days") or BUYER_DAYS)
-    buyers = client.buyers_per_day(index, end - dt.timedelta(days=max(days, 1) - 1), end, segment=name)
+    days = _days(request.query_params.get("days"))
+    buyers = client.buyers_per_day(index, end - dt.timedelta(days=days - 1), end, segment=name)
     history = client.history(index, name) if saved.kind is SegmentKind.HOT else []
     charts = {
         "breakdown": {"field": field, "values": breakdown},
@@ -107,6 +108,15 @@ def segment(request: Request) -> Response:
     return _render(request, "segment.html", page="segments", index=index, saved=saved, size=stats.count,
                    stats=stats_rows(stats.members, stats.rest), fields=fields, field=field, charts=charts,
                    hot=saved.kind is SegmentKind.HOT, history=history)
+
+
+def _days(text: str | None) -> int:
+    """`?days=N`, 1 to 3,660 (default 90): how far back buyers per day goes."""
+    if not text:
+        return BUYER_DAYS
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise InvalidInputError(f"days must be a whole number from 1 to {MAX_DAYS:,}, not {text!r}")
+    return int(text)
 
 
 def _breakdown(client: Client, index: str, name: str, field: str) -> list[list[Any]]:

@@ -6,6 +6,7 @@ gives a free port whose number `Running.url` tells.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -39,9 +40,22 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(client: Client, index: str | None, log_level: str) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(client, index=index), log_level=log_level, access_log=False,
-                            lifespan="off", timeout_graceful_shutdown=2)
+def allowed_hosts(host: str) -> tuple[str, ...]:
+    """The Host headers the console answers: on a loopback address only the loopback names, else any.
+
+    >>> allowed_hosts("127.0.0.1"), allowed_hosts("0.0.0.0")
+    (('127.0.0.1', 'localhost', '::1', '[::1]'), ('*',))
+    """
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    return ("127.0.0.1", "localhost", "::1", "[::1]") if loopback else ("*",)
+
+
+def _server(client: Client, host: str, index: str | None, log_level: str) -> uvicorn.Server:
+    app = create_app(client, index=index, allowed_hosts=allowed_hosts(host))
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
 
 
@@ -56,7 +70,7 @@ def run(client: Client, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, i
     sock = bind(host, port)
     if ready is not None:
         ready(url_of(sock))
-    _server(client, index, log_level).run(sockets=[sock])
+    _server(client, host, index, log_level).run(sockets=[sock])
 
 
 @dataclass
@@ -76,7 +90,7 @@ def start(client: Client, host: str = DEFAULT_HOST, port: int = 0, *, index: str
           log_level: str = "warning") -> Running:
     """Serve the console in a daemon thread; returns once it answers."""
     sock = bind(host, port)
-    server = _server(client, index, log_level)
+    server = _server(client, host, index, log_level)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bitseg-console", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
