@@ -9,6 +9,8 @@ import io
 import json
 import re
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -200,3 +202,23 @@ def test_the_verb_binds_this_machine_by_default() -> None:
     assert (args.host, args.port, args.server) == ("127.0.0.1", 8080, args.server)
     args = build_parser().parse_args(["console", "--server", "db:50051", "--port", "9000", "--token-file", "t"])
     assert (args.server, args.port, args.token_file) == ("db:50051", 9000, "t")
+
+
+def test_the_verb_serves_the_console(server: Any, demo: str, client: Client, tmp_path: Path) -> None:
+    """`bitseg console --port 0` as a person runs it: it says where it listens (never the token) and answers."""
+    token_file = tmp_path / "token"
+    token_file.write_text("token-that-stays-secret\n")
+    command = [sys.executable, "-m", "bitseg.cli", "console", "--server", f"127.0.0.1:{server.port}",
+               "--port", "0", "--token-file", str(token_file)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        said = process.stderr.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+) for the server at 127\.0\.0\.1:\d+", said)
+        assert url, said
+        status, text, _ = get(f"{url[1]}/api/i/demo/count?q=ALL")
+        assert status == 200 and json.loads(text)["count"] == client.count("demo", "ALL")
+    finally:
+        process.terminate()
+        rest = process.communicate(timeout=20)[1]
+    assert "token-that-stays-secret" not in said + rest

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 
 from bitseg.cli.common import EXIT_OK, InputError, UsageError
 
@@ -48,11 +49,14 @@ def cmd_console(args: argparse.Namespace) -> int:
         raise InputError(str(err)) from None
     client = Client(args.server, token, args.tls_ca, timeout=args.timeout, tls_server_name=args.tls_server_name)
 
-    def ready(url: str) -> None:
-        print(f"bitseg console on {url} for the server at {client.address} (Ctrl-C stops it)", file=sys.stderr)
+    def check() -> None:
         if not client.ping():
             print(f"bitseg console: the server at {client.address} does not answer yet; the pages say so until "
                   "it does", file=sys.stderr)
+
+    def ready(url: str) -> None:
+        print(f"bitseg console on {url} for the server at {client.address} (Ctrl-C stops it)", file=sys.stderr)
+        threading.Thread(target=check, name="bitseg-console-ping", daemon=True).start()  # a slow server: no wait
 
     try:
         run(client, args.host, args.port, index=args.index, ready=ready)
