@@ -78,8 +78,9 @@ def test_a_stale_answer_never_overwrites_a_newer_one(browser: Any, console: Runn
     # The answers for the older text are held back 1.5 s, so they arrive after the newer text's.
     browser.execute_script("""
         const real = window.fetch, slow = encodeURIComponent(arguments[0]).replace(/%20/g, '+');
-        window.fetch = (url, init) => real(url, init).then(answer =>
-            url.endsWith('q=' + slow) ? new Promise(done => setTimeout(() => done(answer), 1500)) : answer);
+        window.held = 0;
+        window.fetch = (url, init) => real(url, init).then(answer => !url.endsWith('q=' + slow) ? answer
+            : new Promise(done => setTimeout(() => { window.held += 1; done(answer); }, 1500)));
     """, older)
     box = by_id(browser, "query")
     box.send_keys(older)
@@ -88,6 +89,7 @@ def test_a_stale_answer_never_overwrites_a_newer_one(browser: Any, console: Runn
     count = shown_for(browser, "count", newer)
     assert int(count.get_attribute("data-count")) == client.count("demo", newer)
     time.sleep(2)  # the older answers have come by now, and were dropped
+    assert browser.execute_script("return window.held") == 3  # count, criteria and members came late
     assert count.get_attribute("data-query") == newer
     assert int(count.get_attribute("data-count")) == client.count("demo", newer) != client.count("demo", older)
     assert by_id(browser, "members").get_attribute("data-query") == newer
