@@ -66,9 +66,8 @@ def editor(request: Request) -> Response:
     if "segment" in request.query_params:
         saved = client.get_segment(index, request.query_params["segment"])
         query = saved.query
-    fields = [(name, kind) for name, kind in info.fields.items()]
-    return _render(request, "editor.html", page="editor", index=index, info=info, query=query, saved=saved, fields=fields,
-                   kinds=[kind.value for kind in SegmentKind])
+    return _render(request, "editor.html", page="editor", index=index, info=info, query=query, saved=saved,
+                   fields=list(info.fields.items()), kinds=[kind.value for kind in SegmentKind])
 
 
 def segments(request: Request) -> Response:
