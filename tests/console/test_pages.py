@@ -181,6 +181,7 @@ def test_the_token_reaches_the_server_and_is_never_shown(tmp_path: Path) -> None
             owner.create_index("shop", '[profile]\nvip = "bool"')
             owner.upsert_profiles("shop", [{"customer": "a", "vip": True}])
             owner.save_segment("shop", "vips", "vip = true")
+            owner.create_index("other", '[profile]\nvip = "bool"')  # two indexes: / lists them
         for given, expected in ((token, 200), ("wrong-token", 503), (None, 503)):
             with Client(f"127.0.0.1:{server.port}", given) as connected:
                 running = start(connected)
@@ -191,6 +192,8 @@ def test_the_token_reaches_the_server_and_is_never_shown(tmp_path: Path) -> None
                         assert status == expected, (given, path, text)
                         assert token not in text and token not in json.dumps(headers)
                         assert given is None or given not in text
+                        if path == "/" and expected == 200:
+                            assert 'id="indexes"' in text and "/i/other/" in text and "/i/shop/" in text
                 finally:
                     running.stop()
     finally:
