@@ -6,8 +6,11 @@ README's pictures).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,10 @@ def test_typing_a_query_shows_the_servers_count(browser: Any, console: Running, 
     assert [li.text for li in members.find_elements("tag name", "li")] == list(client.members("demo", query,
                                                                                                limit=100))
     shown_for(browser, "criteria", query)
+    link = by_id(browser, "download").get_attribute("href")  # the file the button downloads
+    with urllib.request.urlopen(link, timeout=30) as answer:
+        rows = list(csv.reader(io.StringIO(answer.read().decode())))
+    assert rows[0] == ["customer"] and [row[0] for row in rows[1:]] == list(client.members("demo", query))
     screenshot(browser, screenshots / "console-editor.png", 1120)
 
 

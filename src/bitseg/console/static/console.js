@@ -101,7 +101,8 @@ const bitseg = (() => {
     function refresh() {
       const text = query.value;
       const seq = ++sent;
-      download.href = withParams(urls.csvUrl, { q: text });
+      if (text.trim()) download.href = withParams(urls.csvUrl, { q: text });
+      else download.removeAttribute("href");  // nothing to download yet
       if (!text.trim()) {
         shown.count = shown.criteria = shown.members = seq;
         showCount({ error: null, count: "", warnings: [] }, text, seq);
