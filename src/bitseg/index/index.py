@@ -21,6 +21,7 @@ from bitseg.index import distinct, planner
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.buckets import Buckets
+from bitseg.index.budget import hold
 from bitseg.index.builtins import Builtins
 from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, make_field
@@ -236,7 +237,7 @@ class Index(Writes, Insight):
         if limit is not None and limit < 0:
             raise InvalidInputError(f"limit must not be negative, not {limit}")
         start = column_of_cursor(cursor) if cursor else None
-        with self.lock:
+        with hold(self.lock):
             if start is None and after:
                 start = self.translator.resume_column(after)
             columns = bitmap_columns(self._evaluate(query, as_of))
