@@ -20,6 +20,7 @@ from pyroaring import BitMap
 
 from bitseg.days import day_date
 from bitseg.errors import InvalidInputError
+from bitseg.index import budget
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field, TagsField, ValueField
@@ -94,6 +95,10 @@ def tier_counts(tiering: Tiering, existence: BitMap,
     remaining = BitMap(existence)
     counts = []
     for tier, query in tiering.tiers:
+        budget.check()
+        if not remaining:  # everyone has a tier already: the later ones are empty
+            counts.append((tier, 0))
+            continue
         members = evaluate(query) & remaining
         remaining -= members
         counts.append((tier, len(members)))
