@@ -87,3 +87,26 @@ def test_an_import_stream_left_open_is_ended(server: Hostile) -> None:
     assert caught.value.code() is grpc.StatusCode.CANCELLED
     assert time.monotonic() - started < STALL_SECONDS + 3
     channel.close()
+
+
+def test_health_answers_while_every_worker_holds_a_stalled_stream() -> None:
+    """max_streams = max_workers: every worker thread can be taken by a stalled stream; health has its own."""
+    hostile = Hostile(200_000, 0, max_workers=4, max_streams=4, stall_seconds=120.0)
+    try:
+        opened, refused = stall(hostile, 6)
+        assert len(opened) == 4 and set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+        channel = hostile.channel()
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(20):
+            reply = health.Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        # a call of the service is refused at once rather than queued behind the stalled streams
+        with pytest.raises(grpc.RpcError) as caught:
+            pb_grpc.SegmentServiceStub(channel).Count(pb.CountRequest(index="shop", query="ALL"), timeout=5)
+        assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "max_workers" in caught.value.details()
+        for each, _ in opened:
+            each.close()
+        channel.close()
+    finally:
+        hostile.stop()
