@@ -110,3 +110,32 @@ def test_health_answers_while_every_worker_holds_a_stalled_stream() -> None:
         channel.close()
     finally:
         hostile.stop()
+
+
+def test_health_watches_take_call_slots_not_the_health_threads() -> None:
+    """Health watches (streams that stay open) count as calls: past max_workers they are refused, and a health
+    check still answers on the threads kept for it."""
+    import bitseg
+    from bitseg.server.app import ServerConfig, start
+
+    running = start(ServerConfig(port=0, max_workers=2, max_streams=2), bitseg.Catalog())
+    channel = grpc.insecure_channel(running.address)
+    try:
+        health = health_pb2_grpc.HealthStub(channel)
+        watches = [health.Watch(health_pb2.HealthCheckRequest()) for _ in range(3)]
+        statuses = []
+        for watch in watches:
+            try:
+                statuses.append(next(watch).status)
+            except grpc.RpcError as err:
+                statuses.append(err.code())
+        assert statuses.count(health_pb2.HealthCheckResponse.SERVING) == 2
+        assert grpc.StatusCode.RESOURCE_EXHAUSTED in statuses
+        for _ in range(10):
+            assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == \
+                health_pb2.HealthCheckResponse.SERVING
+        for watch in watches:
+            watch.cancel()
+    finally:
+        channel.close()
+        running.stop(grace=0)
