@@ -392,8 +392,7 @@ class Index(Writes, Insight):
         index.fields = {n: type(f).from_state(state["fields"][n], f.kind) for n, f in index.fields.items()}
         index.builtins = Builtins.from_state(state["builtins"])
         index.lines = LineStore.from_state(state["lines"], schema.dimensions, OrderIds.from_state(state["orders"]))
-        if state.get("line_ids") is not None:  # an older snapshot has none: no line had an id
-            index.lines.line_ids = OrderIds.from_state(state["line_ids"])
+        index.lines.line_ids = OrderIds.from_state(state.get("line_ids", []))  # none in snapshots before 2026-12
         index.views = TimeViews.from_state(state["views"], index.lines)
         index.registry = Registry.from_state(state["registry"], lambda query: index.compiler.checked(query)[0])
         index.tracker = Tracker.from_state(state["tracking"], trigger_days)

@@ -379,8 +379,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
 
 
 def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> int:
-    """One core call for one part of a batch; bad rows are set aside with their number, the others go in.
-    Returns how many good rows were skipped as duplicates (purchase lines whose `line` id the index held)."""
+    """One core call for one part of a batch, bad rows set aside with their number; returns the duplicates."""
     rejects: list[tuple[int, str]] = []
     applied = method(part.columns if isinstance(part, Columns) else part.rows, rejects=rejects, first_row=0)
     for position, message in rejects:
