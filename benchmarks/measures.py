@@ -19,6 +19,7 @@ import time
 
 from benchmarks.data import END, build, load_bitseg
 from bitseg.index import plan as p
+from bitseg.index import rollups
 from bitseg.index.executor import execute
 from bitseg.index.planner import plan
 
@@ -88,6 +89,10 @@ def main() -> None:
         access = " / ".join(node.access() for _, node in chosen.walk()
                             if isinstance(node, p.LineBitmaps | p.LineScan | p.ViewWindow | p.MonthRollup))
         print(f"| `{text[:60]}` | {access} | {first_ms:.1f} | {median:.1f} | {bitmaps_ms:.1f} | {scan_ms:.1f} |")
+    for dims, rollup in rollups.rollups_of(index.lines).built.items():
+        entries = sum(len(run["column"]) for run in rollup.runs)
+        print(f"\nmonth roll-up of {', '.join(dims) or 'any line'}: {entries:,} entries for {index.line_count:,} "
+              f"lines, {rollup.nbytes() / 2**20:.0f} MiB")
     print("\n| query | as_of | plan | median ms | count |\n|---|---|---|---|---|")
     for text in AS_OF_QUERIES:
         for back in (0, 30, 365):

@@ -169,3 +169,30 @@ def test_month_bounds_hold_their_days(month) -> None:
     assert rollups.month_of(first) == rollups.month_of(last) == month
     assert rollups.month_of(first - 1) == month - 1 and rollups.month_of(last + 1) == month + 1
     assert rollups.months(np.array([first, last])).tolist() == [month, month]
+
+
+def test_batches_fold_into_the_built_rollups_without_a_rebuild() -> None:
+    """The ingest hook (rollups.published) keeps a built roll-up current: same object, the batch folded in."""
+    index, oracle = Index(SCHEMA), Oracle(SCHEMA)
+    rng = random.Random(9)
+
+    def batch(n: int) -> list[dict]:
+        return [{"customer": f"c{rng.randrange(30)}", "day": END - dt.timedelta(rng.randrange(150)),
+                 "amount": Decimal(rng.choice(("5", "20"))), "quantity": 1, "order": None,
+                 "brand": rng.choice(VALUES), "color": rng.choice((None, *VALUES)), "season": None}
+                for _ in range(n)]
+    text = "purchases MATCHES (brand = 'x', color IN ('y', 'z'), date >= -3m, sum_amount >= 25)"
+    tree = index.compiler.normalized(text)[0]
+    for number in range(12):
+        rows = batch(rng.randrange(1, 60))
+        index.add_purchases(engine_rows(rows))
+        oracle.add_purchases(rows)
+        if number == 0:
+            index.count(text)  # builds the roll-up of (brand, color)
+            built = rollups.rollups_of(index.lines).built[("brand", "color")]
+        assert rollups.rollups_of(index.lines).built[("brand", "color")] is built
+        assert built.lines == index.lines.size and len(built.runs) <= 6  # runs merge as they come
+        found = plan(tree, index, END, text)
+        assert isinstance(found.root, p.MonthRollup)
+        assert keys(index, execute(found, index)) == oracle.members(tree, END)
+    assert rollups.rollups_of(index.lines).built[("brand", "color")] is built
