@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bitseg.cli.catalog import cmd_delete_customers, cmd_indexes, cmd_lists, cmd_segments, cmd_tiers
 from bitseg.cli.common import DEFAULT_SERVER, add_selection
 from bitseg.cli.config import add_options
+from bitseg.cli.console import add_console
 from bitseg.cli.history import cmd_changes, cmd_history, cmd_snapshot
 from bitseg.cli.imports import cmd_import
 from bitseg.cli.insight import cmd_criteria, cmd_explain, cmd_overlap, cmd_why
@@ -210,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("info", parents=[client], help="the server: version, uptime, indexes, log, snapshot, "
                          "slowest calls")
     p.set_defaults(func=cmd_info)
+
+    add_console(verbs, client)
 
     p = verbs.add_parser("verify", parents=[common], help="check a data directory offline: every snapshot's "
                          "checksums and the whole log; exit 1 naming what is damaged")
