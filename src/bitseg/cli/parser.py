@@ -105,9 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection(p)
     p.set_defaults(func=cmd_stats)
 
-    p = verbs.add_parser("breakdown", parents=[on_index], help="members per value of a field")
+    p = verbs.add_parser("breakdown", parents=[on_index], help="members per value of a field, or buyers and "
+                         "their revenue per value of a purchase dimension")
     add_selection(p)
-    p.add_argument("--field", required=True, help="a keyword, bool or tags field")
+    p.add_argument("--field", required=True, help="a keyword, bool or tags field, or a purchase dimension")
+    p.add_argument("--start", default="", metavar="DAY", help="a dimension's first purchase day (default: all)")
+    p.add_argument("--end", default="", metavar="DAY", help="its last purchase day (default: --as-of, today)")
     p.add_argument("--top", type=int, default=10)
     p.set_defaults(func=cmd_breakdown)
 
@@ -161,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="for save: the query ('-' reads stdin)")
     p.add_argument("--kind", default="standard", choices=[kind.value for kind in SegmentKind])
     p.add_argument("--description", default="")
+    p.add_argument("--backfill", type=int, default=0, metavar="DAYS", help="save: a hot segment's history of "
+                   "the DAYS days before today too, as of each day from the purchase history (marked backfilled)")
     p.set_defaults(func=cmd_segments)
 
     p = verbs.add_parser("lists", parents=[on_index], help="static lists: list, show, add, remove, replace")
