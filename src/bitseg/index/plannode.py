@@ -11,8 +11,7 @@ from bitseg.query.printer import to_text
 
 @dataclass(frozen=True)
 class PlanNode:
-    # The tree node planned, for its canonical text; not part of the plan's identity.
-    source: ex.Node | None = field(default=None, compare=False, repr=False, kw_only=True)
+    source: ex.Node | None = field(default=None, compare=False, repr=False, kw_only=True)  # for its text only
 
     def children(self) -> tuple[PlanNode, ...]:
         """The nodes whose bitmaps this one combines, in the order they run."""
