@@ -196,3 +196,26 @@ def test_batches_fold_into_the_built_rollups_without_a_rebuild() -> None:
         assert isinstance(found.root, p.MonthRollup)
         assert keys(index, execute(found, index)) == oracle.members(tree, END)
     assert rollups.rollups_of(index.lines).built[("brand", "color")] is built
+
+
+def test_tiers_of_one_window_share_its_sums(monkeypatch) -> None:
+    """Several thresholds on the same roll-up window in one query: one summing (sharing.py), oracle answers."""
+    from bitseg.index import executor
+
+    index, oracle = Index(SCHEMA), Oracle(SCHEMA)
+    rng = random.Random(4)
+    rows = [{"customer": f"c{rng.randrange(40)}", "day": END - dt.timedelta(rng.randrange(150)),
+             "amount": Decimal(rng.choice(("5", "20", "-5"))), "quantity": 1, "order": None,
+             "brand": rng.choice(VALUES), "color": None, "season": None} for _ in range(400)]
+    index.add_purchases(engine_rows(rows))
+    oracle.add_purchases(rows)
+    calls = []
+    summing = executor._rollup_sums
+    monkeypatch.setattr(executor, "_rollup_sums", lambda *args: calls.append(args) or summing(*args))
+    text = " OR ".join(f"purchases MATCHES (brand = 'x', date >= -3m, sum_amount {op} {n})"
+                       for op, n in ((">", 30), (">=", 60), ("<", 10), ("=", 20)))
+    tree = index.compiler.normalized(text)[0]
+    found = plan(tree, index, END, text)
+    assert sum(isinstance(node, p.MonthRollup) for _, node in found.walk()) == 4
+    assert keys(index, execute(found, index)) == oracle.members(tree, END)
+    assert len(calls) == 1

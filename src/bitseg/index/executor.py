@@ -185,8 +185,29 @@ def _line_bitmaps(node: p.LineBitmaps, data: IndexData) -> BitMap:
 
 def _month_rollup(node: p.MonthRollup, data: IndexData) -> BitMap:
     """Roll-up entries for the whole months, the edge days' lines from line bitmaps, then the measures over the
-    customers found in them only (everyone else has sums of 0)."""
-    names = ["column", *(_MEASURE_COLUMNS[m.measure] for m in node.measures)] if node.measures else ["column", "buys"]
+    customers found in them only (everyone else has sums of 0). Within a call the sums of the same roll-up
+    window are computed once (sharing.py: a tiering of many thresholds reads them once)."""
+    key = ("rollup", node.dims, node.codes, node.first_month, node.last_month, node.edges, node.filters)
+    if not node.measures:
+        return kept((*key, "buyers"), lambda: from_sorted(rollups.per_column(_rollup_entries(node, data, None)[0],
+                                                                           (), data.column_count)[0]))
+    keep: np.ndarray | None = None
+    at_zero = True
+    for measure in node.measures:
+        budget.check()
+        found, total = kept((*key, measure.measure), functools.partial(_rollup_sums, node, data, measure.measure))
+        passed = asof.compare(total, measure.op, measure.threshold)
+        keep = passed if keep is None else keep & passed
+        at_zero &= bool(asof.compare(np.zeros(1, dtype=np.int64), measure.op, measure.threshold)[0])
+    assert keep is not None
+    if at_zero:  # the customers without a line pass: everyone but those whose sums fail
+        return data.existence - from_sorted(found[~keep].astype(np.uint32))
+    return from_sorted(found[keep].astype(np.uint32)) & data.existence
+
+
+def _rollup_entries(node: p.MonthRollup, data: IndexData, measure: str | None) -> tuple[np.ndarray, ...]:
+    """(columns,) of the buying entries when `measure` is None, else (columns, values of the measure)."""
+    names = ["column", "buys"] if measure is None else ["column", _MEASURE_COLUMNS[measure]]
     parts = (rollups.rollup_of(data.lines, node.dims).entries(node.codes, node.first_month, node.last_month, names)
              if node.first_month <= node.last_month else [])
     if node.edges:
@@ -194,20 +215,16 @@ def _month_rollup(node: p.MonthRollup, data: IndexData) -> BitMap:
         at = postings.positions(data.lines, [(f.dim, f.codes, f.size) for f in node.filters], list(node.edges))
         edge = {name: data.lines[name][at] for name in ("column", "amount", "quantity")}
         parts.append({**edge, "buys": edge["quantity"] > 0})
-    joined = {name: np.concatenate([part[name] for part in parts] or [np.empty(0, np.int64)]) for name in names}
-    column = joined["column"].astype(np.uint32, copy=False)
-    if not node.measures:
-        return from_sorted(rollups.per_column(column[joined["buys"].astype(bool)], (), data.column_count)[0])
-    found, totals = rollups.per_column(column, [joined[_MEASURE_COLUMNS[m.measure]] for m in node.measures],
-                                       data.column_count)
-    keep = np.ones(len(found), dtype=bool)
-    at_zero = True
-    for measure, total in zip(node.measures, totals):
-        keep &= asof.compare(total, measure.op, measure.threshold)
-        at_zero &= bool(asof.compare(np.zeros(1, dtype=np.int64), measure.op, measure.threshold)[0])
-    if at_zero:  # the customers without a line pass: everyone but those whose sums fail
-        return data.existence - from_sorted(found[~keep])
-    return from_sorted(found[keep]) & data.existence
+    joined = [np.concatenate([part[name] for part in parts] or [np.empty(0, np.int64)]) for name in names]
+    column = joined[0].astype(np.uint32, copy=False)
+    return (column[joined[1].astype(bool)],) if measure is None else (column, joined[1])
+
+
+def _rollup_sums(node: p.MonthRollup, data: IndexData, measure: str) -> np.ndarray:
+    """Two rows: the distinct columns of the roll-up window's entries, and the measure's sum for each."""
+    column, values = _rollup_entries(node, data, measure)
+    found, (total,) = rollups.per_column(column, [values], data.column_count)
+    return np.stack((found.astype(np.int64), total))
 
 
 _MEASURE_COLUMNS = {"sum_amount": "amount", "sum_quantity": "quantity", "count": "order", "days": "day"}
