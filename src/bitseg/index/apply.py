@@ -11,7 +11,7 @@ from typing import NamedTuple, Protocol, cast
 import numpy as np
 from pyroaring import BitMap
 
-from bitseg.index import ingest
+from bitseg.index import ingest, rollups
 from bitseg.index.arrays import distinct, distinct_first_inverse, last_rows
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins, Staged
@@ -154,6 +154,7 @@ class Purchases(NamedTuple):
     lines: StagedLines
     views: StagedViews
     builtins: Staged
+    appended: dict  # the batch's line columns, for the roll-ups (rollups.published)
 
 
 def stage_purchases(data: Data, parsed: dict, held: int) -> Purchases:
@@ -168,12 +169,13 @@ def stage_purchases(data: Data, parsed: dict, held: int) -> Purchases:
     days = parsed["day"].astype(np.int32)
     codes = parsed["dimensions"]
     orders = data.lines.order_keys(parsed["order"], days)
-    lines = data.lines.stage({"column": columns, "day": days, "amount": parsed["amount"],
-                              "quantity": parsed["quantity"], "order": orders, **codes})
+    appended = {"column": columns, "day": days, "amount": parsed["amount"], "quantity": parsed["quantity"],
+                "order": orders, **codes}
+    lines = data.lines.stage(appended)
     purchase = parsed["quantity"] > 0
     views = data.views.stage(columns[purchase], days[purchase], {dim: c[purchase] for dim, c in codes.items()})
     builtins = data.builtins.stage(arrived, columns, days, parsed["amount"], purchase, orders, size)
-    return Purchases(len(columns), size, held, data.existence | arrived, lines, views, builtins)
+    return Purchases(len(columns), size, held, data.existence | arrived, lines, views, builtins, appended)
 
 
 def publish_purchases(data: Data, staged: Purchases) -> int:
@@ -181,6 +183,7 @@ def publish_purchases(data: Data, staged: Purchases) -> int:
     data.translator.size = staged.columns
     data.existence = staged.existence
     staged.lines.publish()
+    rollups.published(data.lines, staged.appended)  # the roll-ups built so far fold the batch in (under the lock)
     staged.views.publish()
     staged.builtins.publish()
     return staged.size
