@@ -50,6 +50,7 @@ class IngestSummary:
     batches: int
     customers: int                           # the index's customers after the stream
     lines: int                               # the index's purchase lines after the stream
+    duplicates: int = 0                      # lines skipped: their `line` id was held already
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,8 @@ def index_info_of(info: Any) -> IndexInfo:
 def summary_of(s: Any) -> IngestSummary:
     return IngestSummary(rows=s.rows_received, accepted=s.rows_accepted, rejected=s.rows_rejected,
                          rejected_rows=tuple(RejectedRow(r.row_number, r.message) for r in s.rejected),
-                         batches=s.batches, customers=s.customer_count, lines=s.line_count)
+                         batches=s.batches, customers=s.customer_count, lines=s.line_count,
+                         duplicates=s.rows_duplicate)
 
 
 def segment_of(s: Any) -> SavedSegment:

@@ -204,7 +204,7 @@ def test_index_state_is_the_parts_states() -> None:
     index.upsert_profiles([{"customer": f"c{i}", "country": "NL" if i % 2 else "BE",
                             "tags": ["vip"] * (i % 3 == 0), "points": i} for i in range(40)])
     index.add_purchases([{"customer": f"c{i % 30}", "time": f"2026-01-{1 + i % 28:02d}", "amount": "10",
-                          "brand": f"b{i % 4}", "order": f"o{i // 2}"} for i in range(100)])
+                          "brand": f"b{i % 4}", "order": f"o{i // 2}", "line": f"l{i % 90}"} for i in range(100)])
     index.update_list("gold", add=["c1", "c2"])
     index.save_segment("nl", "country = 'NL'")
     index.delete_customers(["c2"])
@@ -213,12 +213,13 @@ def test_index_state_is_the_parts_states() -> None:
     assert index.views.day_months
     state = index.state()
     plain(state)
-    assert list(state) == ["translator", "existence", "fields", "builtins", "lines", "orders", "views", "registry",
-                           "tracking", "imports"]
+    assert list(state) == ["translator", "existence", "fields", "builtins", "lines", "orders", "line_ids", "views",
+                           "registry", "tracking", "imports"]
     same(state["translator"], index.translator.state())
     same(state["lines"], index.lines.state())
     back = Index.from_state(index.schema, "back", copied(state))
     same(index.state(), back.state())
+    assert back.add_purchases([{"customer": "c1", "time": "2026-01-02", "amount": "1", "line": "l5"}]) == 0
     assert back.imported("ab" * 32) == index.imported("AB" * 32) and back.imported("cd" * 32) is None
     for query in ("country = 'NL'", "tags CONTAINS 'vip'", "points > 10", "IN SEGMENT 'nl'", "IN LIST 'gold'",
                   "orders >= 2", "purchases MATCHES (brand = 'b1', date >= -30d)"):

@@ -278,6 +278,8 @@ def test_file_names_are_the_declared_layout(tmp_path: Path) -> None:
         "builtins.last_purchase_date.values.npy", "builtins.orders.values.npy",
         "fields.country.column_codes.npy", "fields.points.values.npy", "fields.vip.column_codes.npy",
         "keys.msgpack",
+        "line_ids.checks.npy", "line_ids.ends.npy", "line_ids.table.keys.npy", "line_ids.table.values.npy",
+        "line_ids.texts.npy",
         "lines.amount.npy", "lines.brand.npy", "lines.column.npy", "lines.day.npy", "lines.order.npy",
         "lines.quantity.npy",
         "meta.msgpack", "order_pairs.keys.npy", "orders.checks.npy", "orders.ends.npy",

@@ -74,3 +74,31 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
 def test_an_out_of_range_port_is_refused() -> None:
     done = run_cli("serve", "--port", "99999", check=2)
     assert "port 99999 is out of range" in done.stderr
+
+
+def test_lines_sent_again_are_skipped_and_reported(tmp_path: Path) -> None:
+    """A forced re-import, a feed that overlaps the last one, and rows sent twice: each line id counts once."""
+    with_ids = ("customer,time,amount,line,brand\n"
+                "c1,2026-01-05,59.90,L1,Levi's\nc2,2026-01-06,10.00,L2,Nike\nc1,2026-01-05,59.90,L1,Levi's\n")
+    path = tmp_path / "purchases.csv"
+    path.write_text(with_ids, encoding="utf-8")
+    server = start(ServerConfig(port=0, data_dir=str(tmp_path / "data")))
+    try:
+        address = f"127.0.0.1:{server.port}"
+        with bitseg.Client(address) as client:
+            client.create_index("shop", SCHEMA)
+            summary = client.import_csv("shop", path, "purchases")
+            assert (summary.rows, summary.accepted, summary.duplicates, summary.lines) == (3, 2, 1, 2)
+            before = totals(client)
+            done = run_cli("import", "--server", address, "--index", "shop", "--purchases", str(path), "--force")
+            assert "0 accepted, 0 rejected, 3 skipped as duplicates" in done.stdout
+            overlap = tmp_path / "next.csv"
+            overlap.write_text(with_ids.replace("L1,Levi's\n", "L3,Levi's\n", 1), encoding="utf-8")
+            done = run_cli("import", "--server", address, "--index", "shop", "--purchases", str(overlap), "--json")
+            assert '"duplicates": 2' in done.stdout and totals(client)[1] == 3
+            sent = client.add_purchases("shop", [{"customer": "c3", "time": "2026-01-07", "amount": 1, "line": "L2"},
+                                                 {"customer": "c3", "time": "2026-01-07", "amount": 1, "line": "L4"}])
+            assert (sent.accepted, sent.duplicates, sent.lines) == (1, 1, 4)
+            assert before[0] == 2 and totals(client) == (3, 4, 1)
+    finally:
+        server.stop(grace=0)

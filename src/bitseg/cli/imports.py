@@ -60,7 +60,7 @@ def _import_file(client: Client, index: str, path: str, kind: str, args: argpars
     total = Path(path).stat().st_size
     progress.update(total, total, summary.rows, final=True)
     return {"file": path, "kind": kind, "rows": summary.rows, "accepted": summary.accepted,
-            "rejected": summary.rejected, "seconds": round(seconds, 3),
+            "rejected": summary.rejected, "duplicates": summary.duplicates, "seconds": round(seconds, 3),
             "rows_per_second": round(summary.rows / seconds) if seconds else 0,
             "customers": summary.customers, "lines": summary.lines,
             "rejected_rows": [{"line": r.row, "message": r.message} for r in summary.rejected_rows]}
@@ -88,8 +88,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(json.dumps({"index": args.index, "files": reports, "rejected": rejected}, indent=2))
     else:
         for r in reports:
+            duplicates = (f", {number(r['duplicates'])} skipped as duplicates (their line id was imported before)"
+                          if r["duplicates"] else "")
             print(f"{r['kind']}: {r['file']}: {plural(r['rows'], 'row')}, {number(r['accepted'])} accepted, "
-                  f"{number(r['rejected'])} rejected in {r['seconds']:.1f} s "
+                  f"{number(r['rejected'])} rejected{duplicates} in {r['seconds']:.1f} s "
                   f"({number(r['rows_per_second'])} rows/s)")
             for bad in r["rejected_rows"][:args.show_rejected]:
                 print(f"{r['file']}:{bad['line']}: {bad['message']}", file=sys.stderr)

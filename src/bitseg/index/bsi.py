@@ -58,8 +58,9 @@ class BitSliced:
         order = np.argsort(columns[changed], kind="stable")  # from_sorted wants ascending columns
         columns, old, new = columns[changed][order], old[changed][order], new[changed][order]
         flips = (old < 0) != (new < 0)
+        # new bitmaps, never changed in place: a copy of the index (`copy`) shares the slices nothing changes
         if flips.any():
-            self.sign ^= from_sorted(columns[flips])
+            self.sign = self.sign ^ from_sorted(columns[flips])
         new_magnitude = _magnitude(new)
         depth = int(new_magnitude.max()).bit_length()
         while len(self.slices) < depth:
@@ -70,7 +71,11 @@ class BitSliced:
         bits = np.ascontiguousarray(bits[:, : int(differ.max()).bit_length()].T).view(bool)
         for i, flipped in enumerate(bits):
             if flipped.any():
-                self.slices[i] ^= from_sorted(columns[flipped])
+                self.slices[i] = self.slices[i] ^ from_sorted(columns[flipped])
+
+    def copy(self) -> BitSliced:
+        """A copy to update while readers use this one: it shares the bitmaps (`update` replaces, never edits)."""
+        return BitSliced(self.sign, self.slices)
 
     def erase(self, gone: BitMap) -> None:
         self.sign -= gone

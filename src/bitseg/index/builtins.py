@@ -61,32 +61,46 @@ class Builtins:
     def add(self, columns: np.ndarray, days: np.ndarray, amounts: np.ndarray, purchase: np.ndarray,
             orders: np.ndarray, size: int) -> None:
         """Fold a batch of purchase lines in (`purchase`: the lines with a positive quantity)."""
+        self.stage(BitMap(), columns, days, amounts, purchase, orders, size).publish()
+
+    def stage(self, arrived: BitMap, columns: np.ndarray, days: np.ndarray, amounts: np.ndarray,
+              purchase: np.ndarray, orders: np.ndarray, size: int) -> Staged:
+        """`admit(arrived, size)` and `add(...)` computed without changing what readers see: the new values,
+        bit slices and present bitmaps, for `Staged.publish` to install (a few assignments). O(batch).
+
+        The (customer, order) pairs of the batch go into `order_pairs` now (readers never read them);
+        `Staged.drop` takes them out again when the write is refused.
+        """
+        drafts = {name: _Draft(field, size) for name, field in self.fields.items()}
+        for name in ("orders", "clv"):
+            drafts[name].present = drafts[name].present | arrived
+        staged = Staged(self, drafts)
+        if len(columns) == 0:
+            return staged
         # value updates touch only the batch's customers (and so their bit slices): O(batch), not O(customers)
-        clv = self.fields["clv"]
+        clv = drafts["clv"]
         touched, at = distinct_inverse(columns)
         sums = np.rint(np.bincount(at, weights=amounts, minlength=len(touched))).astype(np.int64)
         clv.put(touched, clv.values[touched] + sums)
         buyers, inverse = distinct_inverse(columns[purchase])
         if len(buyers) == 0:
-            return
+            return staged
         for name, reduce, start in (("first_purchase_date", np.minimum, _NO_DAY),
                                     ("last_purchase_date", np.maximum, -_NO_DAY)):
-            field = self.fields[name]
+            draft = drafts[name]
             found = np.full(len(buyers), start, dtype=np.int64)
             reduce.at(found, inverse, days[purchase])
             # which buyers had a date before: O(batch), not a mask over every customer
-            had = np.isin(buyers, bitmap_columns(field.present & from_sorted(buyers)), assume_unique=True)
-            field.put(buyers, np.where(had, reduce(field.values[buyers], found), found))
-            field.present |= from_sorted(buyers)
-        self._count_orders(columns[purchase], orders[purchase])
-
-    def _count_orders(self, columns: np.ndarray, orders: np.ndarray) -> None:
+            had = np.isin(buyers, bitmap_columns(draft.present & from_sorted(buyers)), assume_unique=True)
+            draft.put(buyers, np.where(had, reduce(draft.values[buyers], found), found))
+            draft.present = draft.present | from_sorted(buyers)
         # O(batch): the pairs of the batch looked up in the hash set of pairs seen, whatever the index holds
-        pairs = distinct(columns.astype(np.int64) << 32 | orders)
-        fresh = pairs[~self.order_pairs.contains(pairs)]
+        pairs = distinct(columns[purchase].astype(np.int64) << 32 | orders[purchase])
+        staged.pairs = fresh = pairs[~self.order_pairs.contains(pairs)]
         self.order_pairs.insert(fresh)
         counted, new_orders = distinct_counts(fresh >> 32)
-        self.fields["orders"].put(counted, self.fields["orders"].values[counted] + new_orders)
+        drafts["orders"].put(counted, drafts["orders"].values[counted] + new_orders)
+        return staged
 
     def erase(self, gone: BitMap) -> None:
         """Erased customers leave every aggregate and the order pairs."""
@@ -112,3 +126,51 @@ class Builtins:
         else:  # an older snapshot: the pairs as a sorted array
             builtins.order_pairs.insert(np.asarray(pairs, dtype=np.int64))
         return builtins
+
+
+class _Draft:
+    """The next version of one built-in field: its values array (a grown copy when the columns outgrow it), the
+    columns to set in it, its bit-sliced index and present bitmap (new objects; the field's own stay untouched)."""
+
+    def __init__(self, field: NumberField, size: int) -> None:
+        self.field = field
+        self.values = field.values
+        if size > len(self.values):
+            self.values = np.zeros(max(size, 2 * len(self.values)), dtype=np.int64)
+            self.values[: len(field.values)] = field.values
+        self.used = max(field.used, size)
+        self.present = field.present
+        self.index = field.index
+        self.columns: np.ndarray | None = None
+        self.numbers: np.ndarray | None = None
+
+    def put(self, columns: np.ndarray, numbers: np.ndarray) -> None:
+        """Distinct `columns` get `numbers` (once per draft: `values` still holds the published numbers)."""
+        self.index = self.index.copy()
+        self.index.update(columns, self.values[columns], numbers)
+        self.columns, self.numbers = columns, numbers
+
+    def publish(self) -> None:
+        field = self.field
+        if self.columns is not None and self.numbers is not None:
+            self.values[self.columns] = self.numbers
+        field.values, field.used, field.present, field.index = self.values, self.used, self.present, self.index
+
+
+class Staged:
+    """A batch's change to the built-ins, computed by `Builtins.stage`: `publish` installs it, `drop` forgets it."""
+
+    def __init__(self, builtins: Builtins, drafts: dict[str, _Draft]) -> None:
+        self.builtins = builtins
+        self.drafts = drafts
+        self.pairs = np.zeros(0, dtype=np.int64)
+
+    def publish(self) -> None:
+        for draft in self.drafts.values():
+            draft.publish()
+
+    def drop(self) -> None:
+        """The write was refused: the pairs it put in `order_pairs` come out again (a rebuild: rare)."""
+        if len(self.pairs):
+            pairs = self.pairs
+            self.builtins.order_pairs.remove_where(lambda held: np.isin(held, pairs))

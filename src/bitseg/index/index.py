@@ -362,7 +362,7 @@ class Index(Writes, Insight):
 
         The arrays and bitmaps are the live ones, not copies: read them while holding `write_lock` (the state
         does not move; readers go on, they change nothing in it).
-        The order ids sit at the top, not inside `lines`, as a part of their own (index.orderids).
+        The order ids and line ids sit at the top, not inside `lines`, as parts of their own (index.orderids).
         """
         return {
             "translator": self.translator.state(),
@@ -371,6 +371,7 @@ class Index(Writes, Insight):
             "builtins": self.builtins.state(),
             "lines": self.lines.state(),
             "orders": self.lines.orders.state(),
+            "line_ids": self.lines.line_ids.state(),
             "views": self.views.state(),
             "registry": self.registry.state(),
             "tracking": self.tracker.state(),
@@ -391,6 +392,7 @@ class Index(Writes, Insight):
         index.fields = {n: type(f).from_state(state["fields"][n], f.kind) for n, f in index.fields.items()}
         index.builtins = Builtins.from_state(state["builtins"])
         index.lines = LineStore.from_state(state["lines"], schema.dimensions, OrderIds.from_state(state["orders"]))
+        index.lines.line_ids = OrderIds.from_state(state.get("line_ids", []))  # none in snapshots before 2026-12
         index.views = TimeViews.from_state(state["views"], index.lines)
         index.registry = Registry.from_state(state["registry"], lambda query: index.compiler.checked(query)[0])
         index.tracker = Tracker.from_state(state["tracking"], trigger_days)

@@ -224,6 +224,24 @@ class OrderIds:
             out[np.array(given)] = self._encode_strings([values[i] for i in given])  # type: ignore[misc]
         return out
 
+    def truncate(self, size: int) -> None:
+        """Forget the codes from `size` on (ids interned by a write that was refused): a rebuild, rare.
+
+        >>> ids = OrderIds()
+        >>> _ = ids.encode(["a", "b"]); ids.truncate(1)
+        >>> ids.encode(["c", "b", "a"]).tolist()
+        [1, 2, 0]
+        """
+        if size >= self.size:
+            return
+        keys, codes = self.table.items()
+        keep = codes < size  # type: ignore[operator]
+        table = HashTable()
+        table.insert(keys[keep], codes[keep])  # type: ignore[index]
+        self.table = table
+        self.overflow = {value: code for value, code in self.overflow.items() if code < size}
+        self.size = size
+
     # ── persistence ──
     def state(self) -> dict[str, Any]:
         """`table` (first hash → code), `checks` (second hash by code), `overflow` ([id, code] of collided ids)

@@ -49,33 +49,51 @@ class Translator:
         self._erased: dict[str, list[int]] = {}
 
     def column(self, key: str) -> int | None:
-        return self._columns.get(key)
+        column = self._columns.get(key)
+        return None if column is None or column >= self.size else column  # above size: not published yet
 
     def to_columns(self, keys: Sequence[str], create: bool = True) -> np.ndarray:
         """Columns of `keys` as uint32; unknown keys get new columns (or -1 as int64 when not `create`)."""
-        found = list(map(self._columns.get, keys))
-        if None in found:
-            if not create:
-                return np.array([-1 if c is None else c for c in found], dtype=np.int64)
-            for i, column in enumerate(found):
-                if column is None:
-                    key = keys[i]
-                    column = self._columns.get(key)
-                    if column is None:
-                        column = self._assign(key)
-                    found[i] = column
-        return np.array(found, dtype=np.uint32)
+        if not create:
+            return np.array([-1 if c is None else c for c in map(self.column, keys)], dtype=np.int64)
+        columns, self.size = self.reserve(keys)
+        return columns
 
-    def _assign(self, key: str) -> int:
-        column = self.size
-        if column >= len(self._keys):
-            grown = np.empty(max(1024, 2 * len(self._keys)), dtype=object)
-            grown[:column] = self._keys[:column]
+    def reserve(self, keys: Sequence[str]) -> tuple[np.ndarray, int]:
+        """Columns of `keys` as uint32, unknown keys getting the next ones, and the size that makes them known.
+
+        The new columns stay invisible (`column` does not find them) until the owner sets `size` to that size,
+        when it publishes; a write refused before that gives them back (`unreserve`).
+        """
+        size = self.size
+        found = list(map(self._columns.get, keys))
+        if found and None not in found and max(found) < size:  # type: ignore[type-var,operator]
+            return np.array(found, dtype=np.uint32), size
+        fresh: dict[str, int] = {}
+        following = size
+        for i, column in enumerate(found):
+            if column is None or column >= size:
+                key = keys[i]
+                column = fresh.get(key)
+                if column is None:
+                    column = fresh[key] = following
+                    following += 1
+                found[i] = column
+        if following > len(self._keys):  # a grown copy: readers go on reading the old one, equal below size
+            grown = np.empty(max(1024, 2 * len(self._keys), following), dtype=object)
+            grown[:size] = self._keys[:size]
             self._keys = grown
-        self._keys[column] = key
-        self._columns[key] = column
-        self.size += 1
-        return column
+        self._keys[size:following] = list(fresh)
+        self._columns.update(fresh)
+        return np.array(found, dtype=np.uint32), following
+
+    def unreserve(self, following: int) -> None:
+        """Forget the columns `reserve` gave up to `following` (the write that reserved them was refused)."""
+        for column in range(self.size, following):
+            key = self._keys[column]
+            if self._columns.get(key) == column:
+                del self._columns[key]
+            self._keys[column] = None
 
     def to_keys(self, columns: np.ndarray | Sequence[int]) -> np.ndarray:
         return self._keys[np.asarray(columns, dtype=np.int64)]
@@ -85,7 +103,7 @@ class Translator:
         gone = []
         for key in keys:
             column = self._columns.pop(key, None)
-            if column is not None:
+            if column is not None and column < self.size:
                 self._keys[column] = None
                 self._erased.setdefault(key, []).append(column)
                 gone.append(column)
@@ -102,7 +120,7 @@ class Translator:
         >>> t.resume_column("a"), t.resume_column("b")
         (0, 1)
         """
-        column, erased = self._columns.get(key), self._erased.get(key, ())
+        column, erased = self.column(key), self._erased.get(key, ())
         if not erased:
             if column is None:
                 raise NotFoundError(f"unknown customer {key!r} given as the resume point (after); resume with "

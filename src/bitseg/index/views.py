@@ -114,44 +114,56 @@ class TimeViews:
 
     def add(self, columns: np.ndarray, days: np.ndarray, codes: dict[str, np.ndarray]) -> None:
         """Record purchase lines (quantity > 0 only): their customers, days and dimension value codes."""
+        self.stage(columns, days, codes).publish()
+
+    def stage(self, columns: np.ndarray, days: np.ndarray, codes: dict[str, np.ndarray]) -> StagedViews:
+        """`add` computed without changing what readers see: every bucket the lines touch, as a new bitmap
+        (the union of the published one and the batch's), for `StagedViews.publish` to put in place."""
+        staged = StagedViews(self, columns, days, codes)
         if len(columns) == 0:
-            return
-        low, high = int(days.min()), int(days.max())
-        self.first_day = low if self.first_day is None else min(self.first_day, low)
-        self.last_day = high if self.last_day is None else max(self.last_day, high)
+            return staged
         months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-        self._add_days(ANY, columns, days, np.zeros(len(columns), np.int32))
-        self._roll_up(ANY, columns, months, np.zeros(len(columns), np.int32))
+        self._add_days(staged, ANY, columns, days, np.zeros(len(columns), np.int32))
+        self._roll_up(staged, ANY, columns, months, np.zeros(len(columns), np.int32))
         for dim, dim_codes in codes.items():
-            self._roll_up(dim, columns, months, dim_codes)
-            built = [m for d, m in self.day_months if d == dim]
+            self._roll_up(staged, dim, columns, months, dim_codes)
+            built = [m for d, m in staged.day_months if d == dim]
             if built:
                 keep = np.isin(months, built)
                 if keep.any():
-                    self._add_days(dim, columns[keep], days[keep], dim_codes[keep])
+                    self._add_days(staged, dim, columns[keep], days[keep], dim_codes[keep])
+        return staged
 
-    def _add_days(self, dim: str, columns: np.ndarray, days: np.ndarray, codes: np.ndarray) -> None:
+    def _bucket(self, staged: StagedViews | None, dim: str, code: int, level: str, bucket: int) -> BitMap | None:
+        if staged is not None:
+            found = staged.buckets.get((dim, code, level, bucket))
+            if found is not None:
+                return found
+        view = self.views.get((dim, code))
+        return None if view is None else getattr(view, level).get(bucket)
+
+    def _add_days(self, staged: StagedViews | None, dim: str, columns: np.ndarray, days: np.ndarray,
+                  codes: np.ndarray) -> None:
+        """Day buckets: into `staged` as new bitmaps, or (staged None: a reader building them) in place."""
         for code, day, bitmap in _groups(columns, codes, days):
-            known = self._view(dim, code).days.get(day)
-            if known is None:
+            known = self._bucket(staged, dim, code, "days", day)
+            if staged is not None:
+                staged.buckets[(dim, code, "days", day)] = bitmap if known is None else known | bitmap
+            elif known is None:
                 self._view(dim, code).days[day] = bitmap
             else:
                 known |= bitmap
 
-    def _roll_up(self, dim: str, columns: np.ndarray, months: np.ndarray, codes: np.ndarray) -> None:
+    def _roll_up(self, staged: StagedViews, dim: str, columns: np.ndarray, months: np.ndarray,
+                 codes: np.ndarray) -> None:
         years: dict[tuple[int, int], list[BitMap]] = {}
         for code, month, bitmap in _groups(columns, codes, months):
-            view = self._view(dim, code)
-            known = view.months.get(month)
-            if known is None:
-                view.months[month] = bitmap
-            else:
-                known |= bitmap
+            known = self._bucket(staged, dim, code, "months", month)
+            staged.buckets[(dim, code, "months", month)] = bitmap if known is None else known | bitmap
             years.setdefault((code, month // 12), []).append(bitmap)
         for (code, year), bitmaps in years.items():
-            view = self.views[(dim, code)]
-            known = view.years.get(year)
-            view.years[year] = union(bitmaps if known is None else [known, *bitmaps])
+            known = self._bucket(staged, dim, code, "years", year)
+            staged.buckets[(dim, code, "years", year)] = union(bitmaps if known is None else [known, *bitmaps])
 
     def _build_days(self, dim: str, month: int) -> None:
         """Build the day buckets of `dim` in `month` from the line store."""
@@ -161,7 +173,7 @@ class TimeViews:
         for view in (v for (d, _), v in self.views.items() if d == dim):
             for stale in [d for d in view.days if first <= d <= last]:
                 del view.days[stale]
-        self._add_days(dim, lines["column"][purchase], lines["day"][purchase], lines[dim][purchase])
+        self._add_days(None, dim, lines["column"][purchase], lines["day"][purchase], lines[dim][purchase])
         self.day_months.add((dim, month))
 
     def clamp(self, low: int | None, high: int | None) -> tuple[int, int] | None:
@@ -212,3 +224,32 @@ class TimeViews:
         views.day_months = {(dim, month) for dim, month in state["day_months"]}
         views.views = {(dim, code): TimeView.from_state(view) for dim, code, view in state["views"]}
         return views
+
+
+class StagedViews:
+    """A batch's change to the time views (`TimeViews.stage`): the new bitmap of every bucket it touches."""
+
+    def __init__(self, views: TimeViews, columns: np.ndarray, days: np.ndarray, codes: dict[str, np.ndarray]) -> None:
+        self.views = views
+        self.lines = (columns, days, codes)
+        self.day_months = frozenset(views.day_months)  # the day buckets that exist as the batch is staged
+        self.buckets: dict[tuple[str, int, str, int], BitMap] = {}
+
+    def publish(self) -> None:
+        """Put the new bitmaps in place (assignments only) and the window of days with purchases."""
+        views = self.views
+        for (dim, code, level, bucket), bitmap in self.buckets.items():
+            getattr(views._view(dim, code), level)[bucket] = bitmap
+        columns, days, codes = self.lines
+        if len(columns) == 0:
+            return
+        low, high = int(days.min()), int(days.max())
+        views.first_day = low if views.first_day is None else min(views.first_day, low)
+        views.last_day = high if views.last_day is None else max(views.last_day, high)
+        late = views.day_months - self.day_months
+        if late:  # a reader built day buckets from the line store meanwhile, without this batch: add it there
+            months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+            for dim, month in sorted(late):
+                keep = months == month
+                if keep.any():
+                    views._add_days(None, dim, columns[keep], days[keep], codes[dim][keep])

@@ -78,7 +78,11 @@ class Writes(Writable):
         prepared = apply.prepare_purchases(self, columns, rejects, first_row)
         if prepared is None:
             return 0
-        yield
+        try:
+            yield
+        except GeneratorExit:  # refused by the journal: never published
+            apply.drop_purchases(self, prepared)
+            raise
         return self._published(apply.publish_purchases(self, prepared))
 
     @write
@@ -93,14 +97,15 @@ class Writes(Writable):
     @write
     def upsert_profile_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
                                first_row: int = 1):
-        self.logged(columns=dict(columns), first_row=first_row)
+        self.logged(columns=ingest.loggable(columns), first_row=first_row)
         size = len(columns["customer"]) if "customer" in columns else 0
         return (yield from self._profiles(columns, size, rejects, first_row))
 
     @write
     def add_purchases(self, rows: Iterable[Mapping[str, object]], rejects: list | None = None,
                       first_row: int = 1):
-        """Add purchase lines given as rows; returns the lines added."""
+        """Add purchase lines given as rows; returns the lines added (less rejected rows and lines whose `line`
+        id the index already held: those are skipped as duplicates)."""
         rows = [dict(r) for r in rows]
         self.logged(rows=rows, first_row=first_row)
         columns, _ = ingest.rows_to_columns(rows)
@@ -110,7 +115,7 @@ class Writes(Writable):
     def add_purchase_columns(self, columns: Mapping[str, Sequence | np.ndarray], rejects: list | None = None,
                              first_row: int = 1):
         """Add purchase lines given as columns (the fast path: numpy arrays); returns the lines added."""
-        self.logged(columns=dict(columns), first_row=first_row)
+        self.logged(columns=ingest.loggable(columns), first_row=first_row)
         return (yield from self._purchases(columns, rejects, first_row))
 
     @write

@@ -21,10 +21,10 @@ from typing import Any
 import msgpack
 import numpy as np
 
-from bitseg.index.ingest import Coded
+from bitseg.index.ingest import Coded, TextColumns
 from bitseg.index.values import ABSENT
 
-_ARRAY, _OBJECTS, _CODED, _DATE, _DATETIME, _DECIMAL, _SET, _ABSENT = range(1, 9)
+_ARRAY, _OBJECTS, _CODED, _DATE, _DATETIME, _DECIMAL, _SET, _ABSENT, _TEXT = range(1, 10)
 
 
 def _default(value: Any) -> Any:
@@ -37,6 +37,8 @@ def _default(value: Any) -> Any:
         return msgpack.ExtType(_ARRAY, pack([array.dtype.str, list(array.shape), array.tobytes()]))
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, TextColumns):  # CSV text: one string, not one per cell
+        return msgpack.ExtType(_TEXT, pack([value.header, value.text]))
     if isinstance(value, Coded):
         return msgpack.ExtType(_CODED, pack([np.asarray(value.codes), list(value.values)]))
     if isinstance(value, dt.datetime):  # before date: a datetime is a date
@@ -65,6 +67,9 @@ def _ext(code: int, data: bytes) -> Any:
     if code == _CODED:
         codes, values = unpack(data)
         return Coded(codes, values)
+    if code == _TEXT:
+        header, text = unpack(data)
+        return TextColumns(header, text)
     if code == _DATETIME:
         return dt.datetime.fromisoformat(data.decode())
     if code == _DATE:

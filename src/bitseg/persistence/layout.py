@@ -50,6 +50,13 @@ LAYOUT: dict[str, dict[str, str]] = {
         "texts": "orders.texts.npy",  # the ids' UTF-8 bytes, in code order
         "ends": "orders.ends.npy",  # where each code's bytes end
     },
+    "line_ids": {  # the `line` ids of the lines held (SPEC §1), interned as the order ids are
+        "table.keys": "line_ids.table.keys.npy",
+        "table.values": "line_ids.table.values.npy",
+        "checks": "line_ids.checks.npy",
+        "texts": "line_ids.texts.npy",
+        "ends": "line_ids.ends.npy",
+    },
     "views": {},
     "registry": {},  # saved segments, static lists, tierings
     "tracking": {},  # hot segment histories and kept trigger members

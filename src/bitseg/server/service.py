@@ -171,7 +171,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
                 rejected = list(batch.rejected)
                 for part in batch.parts:
                     method = getattr(index, columns_method if isinstance(part, Columns) else rows_method)
-                    _apply(method, part, rejected)
+                    summary.rows_duplicate += _apply(method, part, rejected)
                 received = batch.received
                 del batch  # the converted columns go before the budget is given back
             summary.batches += 1
@@ -180,7 +180,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
             room = MAX_REPORTED_REJECTS - len(summary.rejected)
             for number, reason in sorted(rejected)[:max(room, 0)]:
                 summary.rejected.add(row_number=number, message=reason)
-        summary.rows_accepted = summary.rows_received - summary.rows_rejected
+        summary.rows_accepted = summary.rows_received - summary.rows_rejected - summary.rows_duplicate
         if index is not None and digest:  # only a whole file: a stream cut short may be sent again
             index.remember_import(digest, "profiles" if rows_method == "upsert_profiles" else "purchases",
                                   first.file_name if first is not None else "", index.today().isoformat())
@@ -378,12 +378,13 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         return self.server_info()
 
 
-def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> None:
-    """One core call for one part of a batch; bad rows are set aside with their number, the others go in."""
+def _apply(method: Callable[..., Any], part: Rows | Columns, rejected: list[tuple[int, str]]) -> int:
+    """One core call for one part of a batch, bad rows set aside with their number; returns the duplicates."""
     rejects: list[tuple[int, str]] = []
-    method(part.columns if isinstance(part, Columns) else part.rows, rejects=rejects, first_row=0)
+    applied = method(part.columns if isinstance(part, Columns) else part.rows, rejects=rejects, first_row=0)
     for position, message in rejects:
         rejected.append((part.numbers[position], message))
+    return len(part) - len(rejects) - applied
 
 
 def _count_result(counted: tuple[int, list[str]] | Exception) -> pb.CountResult:

@@ -382,7 +382,7 @@ class RejectedRow(_message.Message):
     def __init__(self, row_number: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class IngestSummary(_message.Message):
-    __slots__ = ("rows_received", "rows_accepted", "rows_rejected", "rejected", "batches", "customer_count", "line_count")
+    __slots__ = ("rows_received", "rows_accepted", "rows_rejected", "rejected", "batches", "customer_count", "line_count", "rows_duplicate")
     ROWS_RECEIVED_FIELD_NUMBER: _ClassVar[int]
     ROWS_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     ROWS_REJECTED_FIELD_NUMBER: _ClassVar[int]
@@ -390,6 +390,7 @@ class IngestSummary(_message.Message):
     BATCHES_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_COUNT_FIELD_NUMBER: _ClassVar[int]
     LINE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ROWS_DUPLICATE_FIELD_NUMBER: _ClassVar[int]
     rows_received: int
     rows_accepted: int
     rows_rejected: int
@@ -397,7 +398,8 @@ class IngestSummary(_message.Message):
     batches: int
     customer_count: int
     line_count: int
-    def __init__(self, rows_received: _Optional[int] = ..., rows_accepted: _Optional[int] = ..., rows_rejected: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRow, _Mapping]]] = ..., batches: _Optional[int] = ..., customer_count: _Optional[int] = ..., line_count: _Optional[int] = ...) -> None: ...
+    rows_duplicate: int
+    def __init__(self, rows_received: _Optional[int] = ..., rows_accepted: _Optional[int] = ..., rows_rejected: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedRow, _Mapping]]] = ..., batches: _Optional[int] = ..., customer_count: _Optional[int] = ..., line_count: _Optional[int] = ..., rows_duplicate: _Optional[int] = ...) -> None: ...
 
 class UpsertProfilesResponse(_message.Message):
     __slots__ = ("summary",)
