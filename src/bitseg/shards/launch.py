@@ -1,0 +1,35 @@
+"""Starting the shards of a server: in this process (`local`, for tests) or as Ray actors (`ray`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+from bitseg.persistence.clock import Clock, utc_now
+from bitseg.query.limits import DEFAULT_LIMITS, Limits
+from bitseg.shards.coordinator import ShardedStore, open_sharded
+from bitseg.shards.transport import LocalTransport, Transport
+from bitseg.shards.worker import ShardWorker
+
+TRANSPORTS = ("ray", "local")
+
+
+def open_shards(data_dir: str, shards: int, *, transport: str = "ray", ray_address: str | None = None,
+                limits: Limits = DEFAULT_LIMITS, daily_at: dt.time = dt.time(2), keep: int = 7,
+                clock: Clock = utc_now) -> ShardedStore:
+    """The coordinator over `shards` shards of `data_dir`, each shard recovered from its own snapshot and log."""
+    if transport not in TRANSPORTS:
+        raise ValueError(f"unknown shard transport {transport!r}: {' or '.join(TRANSPORTS)}")
+
+    def make() -> Transport:
+        if transport == "local":
+            return LocalTransport(partial(_worker, data_dir, shards, limits, daily_at, keep, clock), shards)
+        from bitseg.shards.rayshards import RayTransport  # Ray is imported here and only here
+        return RayTransport(data_dir, shards, address=ray_address, limits=limits, daily_at=daily_at, keep=keep)
+
+    return open_sharded(data_dir, shards, make, limits=limits, clock=clock)
+
+
+def _worker(data_dir: str, shards: int, limits: Limits, daily_at: dt.time, keep: int, clock: Clock,
+            shard: int) -> ShardWorker:
+    return ShardWorker(data_dir, shard, shards, limits=limits, daily_at=daily_at, keep=keep, clock=clock)
