@@ -109,6 +109,11 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         if detail:
             info.segments.extend(s.name for s in index.list_segments())
             info.lists.extend(index.list_names())
+            shard_sizes = getattr(index, "shard_sizes", None)  # a sharded index (SPEC §9)
+            if shard_sizes is not None:
+                sizes = shard_sizes()
+                info.shards = len(sizes)
+                info.shard_sizes.extend(pb.ShardSize(shard=k, customers=c, lines=n) for k, (c, n) in enumerate(sizes))
         return info
 
     # ── index lifecycle ──────────────────────────────────────────────────────────────────────────────

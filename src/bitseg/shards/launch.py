@@ -7,7 +7,9 @@ from functools import partial
 
 from bitseg.persistence.clock import Clock, utc_now
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
+from bitseg.schema import Schema
 from bitseg.shards.coordinator import ShardedStore, open_sharded
+from bitseg.shards.sharded import ShardedIndex
 from bitseg.shards.transport import LocalTransport, Transport
 from bitseg.shards.worker import ShardWorker
 
@@ -28,6 +30,21 @@ def open_shards(data_dir: str, shards: int, *, transport: str = "ray", ray_addre
         return RayTransport(data_dir, shards, address=ray_address, limits=limits, daily_at=daily_at, keep=keep)
 
     return open_sharded(data_dir, shards, make, limits=limits, clock=clock)
+
+
+def memory_index(schema: Schema, shards: int, name: str = "default", limits: Limits = DEFAULT_LIMITS,
+                 clock: Clock = utc_now) -> ShardedIndex:
+    """A sharded index held in memory by `shards` in-process workers (tests and benchmarks: no log, no Ray).
+
+    >>> shop = memory_index(Schema.from_toml('[profile]\\nvip = "bool"'), 3)
+    >>> shop.upsert_profiles([{"customer": f"c{i}", "vip": i % 2 == 0} for i in range(10)])
+    10
+    >>> shop.count("vip = true"), sorted(shop.members("vip = false"))
+    (5, ['c1', 'c3', 'c5', 'c7', 'c9'])
+    """
+    transport = LocalTransport(lambda shard: ShardWorker(None, shard, shards, limits=limits, clock=clock), shards)
+    transport.all("store_call", "create_index", (name, schema.to_toml()))
+    return ShardedIndex(name, schema, limits, transport, clock)
 
 
 def _worker(data_dir: str, shards: int, limits: Limits, daily_at: dt.time, keep: int, clock: Clock,

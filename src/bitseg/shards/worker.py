@@ -24,6 +24,7 @@ import numpy as np
 from bitseg.errors import BitsegError
 from bitseg.index import distinct
 from bitseg.index.bitmaps import columns as bitmap_columns
+from bitseg.index.catalog import Catalog
 from bitseg.index.index import Index
 from bitseg.index.translate import column_of_cursor
 from bitseg.persistence.clock import Clock, utc_now
@@ -74,11 +75,16 @@ class GroupSums:
 
 
 class ShardWorker:
-    """Shard `shard` of `shards`: opens (and recovers) its Store under `data_dir/shards/KKK`."""
+    """Shard `shard` of `shards`: opens (and recovers) its Store under `data_dir/shards/KKK`; without a
+    `data_dir`, an in-memory Catalog (property tests: nothing to recover, no snapshots)."""
 
-    def __init__(self, data_dir: str, shard: int, shards: int, *, limits: Limits = DEFAULT_LIMITS,
+    def __init__(self, data_dir: str | None, shard: int, shards: int, *, limits: Limits = DEFAULT_LIMITS,
                  clock: Clock = utc_now, keep: int = 7, daily_at: dt.time = dt.time(2)) -> None:
         self.shard, self.shards = shard, shards
+        self.store: Any
+        if data_dir is None:
+            self.store = Catalog(limits, clock=clock)
+            return
         self.folder = Path(data_dir) / "shards" / f"{shard:03d}"
         self.store = Store(self.folder, clock=clock, keep=keep, daily_at=daily_at, limits=limits).open()
 
@@ -91,8 +97,10 @@ class ShardWorker:
         return getattr(self.store.get(index), method)(*args, **(kwargs or {}))
 
     def store_call(self, method: str, args: Sequence = (), kwargs: dict | None = None) -> Any:
-        """`method` of the Store: create_index, drop_index, names, snapshot, daily_snapshot, run_due, ..."""
-        return getattr(self.store, method)(*args, **(kwargs or {}))
+        """`method` of the Store: create_index, drop_index, names, snapshot, daily_snapshot, run_due, ...
+        (an Index answered, as by create_index, stays here: None goes back)."""
+        found = getattr(self.store, method)(*args, **(kwargs or {}))
+        return None if isinstance(found, Index) else found
 
     def ingest(self, index: str, method: str, part: Any) -> tuple[int, list[tuple[int, str]]]:
         """A write of rows or columns; the rows it refused by their position in `part`."""
@@ -114,11 +122,12 @@ class ShardWorker:
         for name in self.store.names():
             index = self.store.get(name)
             sizes[name] = (index.customer_count, index.line_count)
-        return {"pid": os.getpid(), "writable": self.store.writable, "problem": self.store.problem,
-                "sizes": sizes}
+        return {"pid": os.getpid(), "writable": getattr(self.store, "writable", True),
+                "problem": getattr(self.store, "problem", None), "sizes": sizes}
 
     def close(self) -> None:
-        self.store.close()
+        if isinstance(self.store, Store):
+            self.store.close()
 
     # ── reads the coordinator combines ──
     def count(self, index: str, query: Selection, as_of: dt.date) -> tuple[int, list[Missing]]:
