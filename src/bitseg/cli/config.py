@@ -76,6 +76,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_call_seconds", float, 30.0, "longest a call may run, whatever its deadline (default 30)"),
     Option("max_query_cost", int, 2_000_000_000, "a query's estimated work units, past it refused (default 2e9)"),
     Option("metrics_port", _port, None, "serve Prometheus metrics on this port (needs bitseg[metrics])"),
+    Option("shards", int, 0, "split every index into N shards on Ray (needs bitseg[ray]; 0: one process)"),
+    Option("ray_address", str, None, "with --shards: join the Ray cluster at ADDR instead of starting one"),
     Option("grace", float, 10.0, "seconds running calls get at shutdown (default %(default)s)"),
     Option("log_level", str, "info", "debug, info, warning or error (default %(default)s)"),
     Option("demo", _bool, False, "create index 'demo' (generated fashion retailer)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
+from bitseg.errors import PersistenceError
 from bitseg.persistence.clock import Clock, utc_now
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.schema import Schema
@@ -26,7 +27,11 @@ def open_shards(data_dir: str, shards: int, *, transport: str = "ray", ray_addre
     def make() -> Transport:
         if transport == "local":
             return LocalTransport(partial(_worker, data_dir, shards, limits, daily_at, keep, clock), shards)
-        from bitseg.shards.rayshards import RayTransport  # Ray is imported here and only here
+        try:
+            from bitseg.shards.rayshards import RayTransport  # Ray is imported here and only here
+        except ImportError as err:
+            raise PersistenceError(f"--shards needs Ray, which cannot be imported ({err}): "
+                                   "pip install 'bitseg[ray]'") from None
         return RayTransport(data_dir, shards, address=ray_address, limits=limits, daily_at=daily_at, keep=keep)
 
     return open_sharded(data_dir, shards, make, limits=limits, clock=clock)

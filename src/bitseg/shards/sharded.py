@@ -100,6 +100,10 @@ class ShardedIndex(ShardedWrites):
     def line_count(self) -> int:
         return sum(n for _, n in self.shard_sizes())
 
+    def memory_bytes(self) -> int:
+        """What the shards hold of this index, added up (for the server's `info`)."""
+        return sum(self._all("memory"))
+
     def today(self) -> dt.date:
         return self.clock().astimezone(self.schema.zone).date()
 
