@@ -91,6 +91,8 @@ class ShardWorker:
         self.store = Store(self.folder, clock=clock, keep=keep, daily_at=daily_at, limits=limits).open()
 
     # ── the generic calls ──
+    def ping(self) -> None:
+        """Nothing: the cost of one round of calls itself (benchmarks)."""
     def index(self, name: str) -> Index:
         return self.store.get(name)
 
