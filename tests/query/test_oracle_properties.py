@@ -132,9 +132,9 @@ DSL_WORD = re.compile(r"\b(and|or|not|between|in|is|null|contains|anniversary|pu
                       r"true|false|today|yesterday|date|count|sum_amount|sum_quantity|days)\b")
 
 
-# BITSEG_SHARDS=N: the same properties against an index split into N in-process shards (SPEC §9), whose
+# BITSEG_TEST_SHARDS=N: the same properties against an index split into N in-process shards (SPEC §9), whose
 # answers must be the one-process answers (members compared as sets: a sharded stream is in shard order).
-SHARDS = int(os.environ.get("BITSEG_SHARDS", "0"))
+SHARDS = int(os.environ.get("BITSEG_TEST_SHARDS", "0"))
 
 
 def new_index() -> bitseg.Index:

@@ -13,14 +13,14 @@ from bitseg.v1 import segments_pb2_grpc as pb_grpc
 
 from .shop import load_shop
 
-# BITSEG_SHARDS=N runs every test on the shared `server` fixture against a server split into N shards (SPEC §9),
-# in this process (BITSEG_SHARD_TRANSPORT=local, the default) or on a local Ray runtime (=ray).
-SHARDS = int(os.environ.get("BITSEG_SHARDS", "0"))
-SHARD_TRANSPORT = os.environ.get("BITSEG_SHARD_TRANSPORT", "local")
+# BITSEG_TEST_SHARDS=N runs every test on the shared `server` fixture against a server split into N shards (SPEC §9),
+# in this process (BITSEG_TEST_SHARD_TRANSPORT=local, the default) or on a local Ray runtime (=ray).
+SHARDS = int(os.environ.get("BITSEG_TEST_SHARDS", "0"))
+SHARD_TRANSPORT = os.environ.get("BITSEG_TEST_SHARD_TRANSPORT", "local")
 
 
 def server_config(**options: object) -> ServerConfig:
-    """A ServerConfig for a test server: sharded when BITSEG_SHARDS says so."""
+    """A ServerConfig for a test server: sharded when BITSEG_TEST_SHARDS says so."""
     return ServerConfig(shards=SHARDS, shard_transport=SHARD_TRANSPORT, **options)  # type: ignore[arg-type]
 
 

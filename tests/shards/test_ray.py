@@ -1,6 +1,6 @@
 """A sharded server on a real local Ray runtime (N = 3): kill a shard actor's process during counts and writes.
 
-Runs only with BITSEG_RAY=1 (CI's Ray step; it starts Ray, which takes seconds and several processes). While
+Runs only with BITSEG_TEST_RAY=1 (CI's Ray step; it starts Ray, which takes seconds and several processes). While
 the shard is down and being restarted by Ray, calls fail with UNAVAILABLE; no count is ever outside what the
 acknowledged and the attempted writes allow; after recovery every acknowledged write is there.
 """
@@ -21,7 +21,8 @@ from bitseg.server.app import Server, ServerConfig, start
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 
-pytestmark = pytest.mark.skipif(os.environ.get("BITSEG_RAY") != "1", reason="Ray tests run with BITSEG_RAY=1")
+pytestmark = pytest.mark.skipif(os.environ.get("BITSEG_TEST_RAY") != "1",
+                                reason="Ray tests run with BITSEG_TEST_RAY=1")
 
 SCHEMA = '[profile]\nvip = "bool"\n[purchase]\nbrand = "keyword"\n'
 BATCH = 40
