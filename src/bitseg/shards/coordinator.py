@@ -8,8 +8,9 @@ shards hold the data, each in its own Store under DATA_DIR/shards/KKK/ with its 
       shards/COUNT      the shard count, written when the folder is first used; another N is refused
       shards/000/ ...   shard 0's Store (wal/, snapshots/)
 
-A snapshot (on demand, daily, at shutdown) is taken by every shard at once; the daily one evaluates each shard's
-hot and trigger segments on the same day, so the history and the changes read back are the combined answers.
+A snapshot (on demand, daily, at shutdown) is taken by every shard at once, with every index's gate held for
+writing (one cut across the shards); the daily one evaluates each shard's hot and trigger segments on the same
+day, so the history and the changes read back are the combined answers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime as dt
 import fcntl
 import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -153,13 +155,24 @@ class ShardedStore:
         assert first is not None
         return replace(first, path=self.data_dir / "shards", bytes=sum(i.bytes for i in infos if i is not None))
 
+    def _quiet(self) -> ExitStack:
+        """Every index's gate held for writing: a snapshot or an evaluation is one cut across the shards."""
+        stack = ExitStack()
+        for name in sorted(self.indexes):
+            stack.enter_context(self.indexes[name].gate.write())
+        return stack
+
+    def _every_shard(self, method: str, *args: Any) -> list[Any]:
+        with self._quiet():
+            return self.transport.all("store_call", method, args)
+
     def snapshot(self) -> SnapshotInfo:
-        found = self._combined(self.transport.all("store_call", "snapshot"))
+        found = self._combined(self._every_shard("snapshot"))
         assert found is not None
         return found
 
     def daily_snapshot(self, day: dt.date | str | None = None) -> SnapshotInfo:
-        found = self._combined(self.transport.all("store_call", "daily_snapshot", (day,)))
+        found = self._combined(self._every_shard("daily_snapshot", day))
         self._evaluated()
         assert found is not None
         return found
@@ -168,7 +181,9 @@ class ShardedStore:
         return any(self.transport.all("store_call", "due", (now,)))
 
     def run_due(self, now: dt.datetime | None = None) -> SnapshotInfo | None:
-        infos = self.transport.all("store_call", "run_due", (now,))
+        if not self.due(now):
+            return None
+        infos = self._every_shard("run_due", now)
         found = self._combined(infos)
         if found is not None:
             self._evaluated()
@@ -191,7 +206,7 @@ class ShardedStore:
         self._open = False
         try:
             if snapshot:
-                self.transport.all("store_call", "snapshot")
+                self._every_shard("snapshot")
         finally:
             self.transport.close()
             if self.lock_fd is not None:

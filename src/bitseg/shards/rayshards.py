@@ -75,16 +75,26 @@ class RayTransport(Transport):
                 for k, (method, args, kwargs) in calls.items()}
         answers: dict[int, Any] = {}
         failures: dict[int, BaseException] = {}
+        wait = self.timeout
+        try:  # the common case: one wait for every answer
+            found = dict(zip(refs, ray.get(list(refs.values()), timeout=self.timeout), strict=True))
+        except RayActorError:
+            found = {}  # a shard died: ask each (the others' answers are there or coming)
+        except GetTimeoutError:
+            found, wait = {}, 0.0  # the time is up: take what has come
         for k, ref in refs.items():
-            try:
-                status, value = ray.get(ref, timeout=self.timeout)
-            except RayActorError as err:
-                failures[k] = ShardUnavailableError([k], f"its actor died or is restarting: {type(err).__name__}")
-                continue
-            except GetTimeoutError:
-                ray.cancel(ref)
-                failures[k] = ShardUnavailableError([k], f"no answer within {self.timeout:g} s")
-                continue
+            if k in found:
+                status, value = found[k]
+            else:
+                try:
+                    status, value = ray.get(ref, timeout=wait)
+                except RayActorError as err:
+                    failures[k] = ShardUnavailableError([k], f"its actor died or is restarting: {type(err).__name__}")
+                    continue
+                except GetTimeoutError:
+                    ray.cancel(ref)
+                    failures[k] = ShardUnavailableError([k], f"no answer within {self.timeout:g} s")
+                    continue
             if status == "ok":
                 answers[k] = value
             else:
