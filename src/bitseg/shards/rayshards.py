@@ -4,7 +4,8 @@ died (it recovers from its snapshot and log in `__init__`), and carries the call
 The only module that imports Ray; `launch.open_shards` imports it when a server starts with `--shards` on Ray.
 A round submits every shard's call before it waits for any, so the shards work in parallel. A shard whose actor
 died or is restarting fails the round with UnavailableError naming it; so does one that has not answered within
-`timeout` seconds (a hung machine), never a partial answer.
+`timeout` seconds (a hung machine), never a partial answer. The caller's budget (its deadline, the query cost
+ceiling) goes with each call and is spent in the shard's process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
+from bitseg.index.budget import Budget, current, spending
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.shards.transport import Call, ShardUnavailableError, Transport, unwrap
 from bitseg.shards.worker import RemoteError, ShardWorker
@@ -34,9 +36,13 @@ class ShardActor:
                  keep: int) -> None:
         self.worker = ShardWorker(data_dir, shard, shards, limits=limits, daily_at=daily_at, keep=keep)
 
-    def run(self, method: str, args: tuple, kwargs: dict) -> tuple[str, Any]:
+    def run(self, method: str, args: tuple, kwargs: dict,
+            budget: tuple[float | None, int | None] = (None, None)) -> tuple[str, Any]:
+        """The call under the caller's budget (seconds left, cost ceiling): a deadline or a too costly query
+        ends here as it would in one process."""
         try:
-            return "ok", getattr(self.worker, method)(*args, **kwargs)
+            with spending(Budget(*budget)):
+                return "ok", getattr(self.worker, method)(*args, **kwargs)
         except Exception as err:  # noqa: BLE001 - carried back as data and raised again by the coordinator
             return "err", RemoteError.of(err)
 
@@ -71,7 +77,9 @@ class RayTransport(Transport):
         self.all("status")  # every shard has opened (recovered) its Store, or this raises
 
     def run(self, calls: Mapping[int, Call]) -> dict[int, Any]:
-        refs = {k: self.actors[k].run.remote(method, tuple(args), dict(kwargs))
+        spent = current()
+        budget = (spent.remaining(), spent.max_cost)
+        refs = {k: self.actors[k].run.remote(method, tuple(args), dict(kwargs), budget)
                 for k, (method, args, kwargs) in calls.items()}
         answers: dict[int, Any] = {}
         failures: dict[int, BaseException] = {}
