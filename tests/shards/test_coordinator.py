@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from bitseg import Client
 from bitseg.errors import PersistenceError
 from bitseg.persistence import Store
 from bitseg.server.app import Server, ServerConfig, open_store, start
@@ -93,6 +94,8 @@ def test_acknowledged_writes_come_back_after_a_restart(tmp_path: Path) -> None:
             expected = [sum(1 for i in range(90) if i != 3 and shard_of(f"c{i}", 3) == k) for k in range(3)]
             assert [s.customers for s in info.shard_sizes] == expected
             assert [s.lines for s in info.shard_sizes] == expected
+        with Client(f"127.0.0.1:{server.port}") as client:
+            assert client.get_index("shop").shards == tuple((n, n) for n in expected)
     finally:
         server.stop(grace=0)
 
