@@ -168,3 +168,17 @@ def test_nothing_of_ray_is_imported_without_shards(tmp_path: Path) -> None:
     found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == "[]"
+
+
+def test_a_clean_stop_writes_one_snapshot_per_shard(tmp_path: Path) -> None:
+    store = open_shards(str(tmp_path), 2, transport="local")
+    store.create_index("shop", SCHEMA)
+    store.get("shop").upsert_profiles([{"customer": f"c{i}", "vip": True} for i in range(10)])
+    store.close()
+    for shard in ("000", "001"):
+        assert len(list((tmp_path / "shards" / shard / "snapshots").iterdir())) == 1
+    again = open_shards(str(tmp_path), 2, transport="local")
+    try:
+        assert again.get("shop").count("vip = true") == 10
+    finally:
+        again.close(snapshot=False)

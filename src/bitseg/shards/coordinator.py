@@ -205,10 +205,9 @@ class ShardedStore:
             return
         self._open = False
         try:
-            if snapshot:
-                self._every_shard("snapshot")
+            with self._quiet():
+                self.transport.close(snapshot=snapshot)  # each shard's Store writes its last snapshot
         finally:
-            self.transport.close()
             if self.lock_fd is not None:
                 os.close(self.lock_fd)
                 self.lock_fd = None

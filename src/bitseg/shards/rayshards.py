@@ -109,9 +109,9 @@ class RayTransport(Transport):
                 failures[k] = value.rebuild()
         return unwrap(answers, failures)
 
-    def close(self) -> None:
+    def close(self, snapshot: bool = True) -> None:
         try:
-            ray.get([actor.run.remote("close", (), {}) for actor in self.actors], timeout=self.timeout)
+            ray.get([actor.run.remote("close", (snapshot,), {}) for actor in self.actors], timeout=self.timeout)
         except Exception:  # noqa: BLE001 - a dead shard has nothing to close; its log holds every write
             log.warning("a shard could not be closed cleanly", exc_info=True)
         for actor in self.actors:

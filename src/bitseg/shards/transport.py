@@ -61,7 +61,8 @@ class Transport:
         """The process of each shard (for operators and the kill test)."""
         return [status["pid"] for status in self.all("status")]
 
-    def close(self) -> None:
+    def close(self, snapshot: bool = True) -> None:
+        """Close every shard (each writes a last snapshot when `snapshot`)."""
         raise NotImplementedError
 
 
@@ -100,8 +101,14 @@ class LocalTransport(Transport):
         """Bring a shard back: it recovers from its snapshot and log."""
         self.workers[shard] = self.make(shard)
 
-    def close(self) -> None:
+    def close(self, snapshot: bool = True) -> None:
+        failed: BaseException | None = None
         for k, worker in enumerate(self.workers):
-            if worker is not None:
-                worker.close()
             self.workers[k] = None
+            try:
+                if worker is not None:
+                    worker.close(snapshot)
+            except Exception as err:  # noqa: BLE001 - every shard is closed; the first error is raised after
+                failed = failed or err
+        if failed is not None:
+            raise failed

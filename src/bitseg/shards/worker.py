@@ -135,9 +135,10 @@ class ShardWorker:
         return {"pid": os.getpid(), "writable": getattr(self.store, "writable", True),
                 "problem": getattr(self.store, "problem", None), "sizes": sizes}
 
-    def close(self) -> None:
+    def close(self, snapshot: bool = True) -> None:
+        """Close the Store: a last snapshot (when `snapshot`), then the folder is released."""
         if isinstance(self.store, Store):
-            self.store.close()
+            self.store.close(snapshot=snapshot)
 
     # ── reads the coordinator combines ──
     def count(self, index: str, query: Selection, as_of: dt.date) -> tuple[int, list[Missing]]:
