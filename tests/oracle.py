@@ -527,6 +527,24 @@ class Oracle:
                 raise OracleError(f"breakdown by a {kind.value} field")
         return counts
 
+    def purchase_breakdown(self, tree: Node, dim: str, as_of: dt.date, start: dt.date | None = None,
+                           end: dt.date | None = None) -> dict[str | None, tuple[int, Decimal]]:
+        """Per value of a purchase dimension (None: lines without one): the members with a purchase line having it
+        dated in [start, end] and not after as_of, and the net sum of those members' lines having it there."""
+        if dim not in self.schema.dimensions:
+            raise OracleError(f"unknown dimension {dim!r}")
+        members = self.members(tree, as_of)
+        last = as_of if end is None else min(end, as_of)
+        inside = [line for line in self.lines
+                  if line.customer in members and line.day <= last and (start is None or line.day >= start)]
+        buyers: dict[str | None, set[str]] = {}
+        for line in inside:
+            if line.is_purchase:
+                buyers.setdefault(line.dims[dim], set()).add(line.customer)
+        return {value: (len(who), sum((line.amount for line in inside
+                                       if line.dims[dim] == value and line.customer in who), Decimal(0)))
+                for value, who in buyers.items()}
+
     def buyers_per_day(self, start: dt.date, end: dt.date, tree: Node | None = None,
                        as_of: dt.date | None = None) -> dict[dt.date, int]:
         """Distinct customers (members of `tree` if given) with a purchase line on each day of [start, end]."""

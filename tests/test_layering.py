@@ -273,3 +273,13 @@ def test_modules_are_short() -> None:
     long = [f"{name}: {lines} lines" for name in MODULES
             if (lines := len(FILES[name].read_text(encoding="utf-8").splitlines())) > MAX_LINES]
     assert not long, report(f"modules over {MAX_LINES} lines (split them by what they are for)", long)
+
+
+def test_the_console_reaches_the_server_only_through_the_client() -> None:
+    """bitseg.console (SPEC §12) works against any server the client reaches: never the engine or the server."""
+    console = in_layer("bitseg.console")
+    assert console, "bitseg.console is gone: update this test"
+    problems = forbidden_imports(console, ("bitseg.server", "bitseg.index", "bitseg.persistence", "bitseg.cli"))
+    problems += [str(step) for name in console for step in imports_of(name)
+                 if any(within(step.target, prefix) for prefix in TRANSPORT)]   # the client's business
+    assert not problems, report("bitseg.console imports more than bitseg.Client", problems)

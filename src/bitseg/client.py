@@ -25,7 +25,7 @@ from typing import Any, Literal, Self
 
 import grpc
 
-from bitseg.client_insight import InsightCalls
+from bitseg.client_insight import InsightCalls, _day
 from bitseg.csvrecords import CHUNK_BYTES, CsvSource, cell_text, content_sha256
 from bitseg.errors import ServerError, UnavailableError
 from bitseg.names import SegmentKind
@@ -54,10 +54,6 @@ ROWS_PER_BATCH = 10_000          # rows per ingest message: the server holds the
 # A member stream that drops with these resumes after the last id received (INTERNAL: a reset connection).
 RESUMABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 KINDS = {SegmentKind.STANDARD: pb.STANDARD, SegmentKind.TRIGGER: pb.TRIGGER, SegmentKind.HOT: pb.HOT}
-
-
-def _day(day: Day) -> str:
-    return "" if day is None else day.isoformat() if isinstance(day, dt.date) else day
 
 
 def _text(query: Query) -> str:
@@ -193,35 +189,44 @@ class Client(InsightCalls):
         return summary_of(self._call(method, batches(), deadline=False).summary)
 
     def import_csv(self, index: str, path: str | os.PathLike[str], kind: Literal["profiles", "purchases"], *,
-                   chunk_bytes: int = CHUNK_BYTES,
-                   progress: Callable[[int, int, int], None] | None = None, force: bool = False) -> IngestSummary:
+                   chunk_bytes: int = CHUNK_BYTES, progress: Callable[[int, int, int], None] | None = None,
+                   force: bool = False) -> IngestSummary:
         """Stream a CSV (or gzipped CSV) file to the server in chunks of whole records; the server parses them.
 
         The first message carries the SHA-256 of the file's content: an index that already imported the same
         content refuses it (AlreadyExistsError naming the day) unless `force`, so a retried load is not doubled.
 
         `progress(bytes_read, total_bytes, lines_sent)` is called after each chunk. Rejected rows carry their
-        line number in the file. InvalidInputError without `code` for a file that cannot be read as CSV.
-        """
+        line number in the file. InvalidInputError without `code` for a file that cannot be read as CSV (also
+        midway: the stream is cancelled, what went in stays, no digest is recorded); an error of `progress` too."""
         if kind not in ("profiles", "purchases"):
             raise ValueError(f"kind must be 'profiles' or 'purchases', not {kind!r}")
         batch_type = pb.ProfileBatch if kind == "profiles" else pb.PurchaseBatch
         digest = content_sha256(path)
         source = CsvSource(os.fspath(path), chunk_bytes)
 
+        failed: list[Exception] = []  # what stopped the stream here (grpc says "Exception iterating requests!")
+
         def batches() -> Iterator[Any]:
             first = True
-            for data, line in source.chunks():
-                whole: dict[str, Any] = {"file_sha256": digest, "file_name": Path(path).name, "force": force} if first else {}
-                yield batch_type(index=index if first else "",
-                                 csv=pb.CsvChunk(header=source.header, data=data, first_line=line), **whole)
-                first = False
-                if progress is not None:
-                    progress(source.bytes_read, source.total_bytes, source.line - 2)
+            try:
+                for data, line in source.chunks():
+                    whole: dict[str, Any] = {"file_sha256": digest, "file_name": Path(path).name, "force": force} if first else {}
+                    yield batch_type(index=index if first else "",
+                                     csv=pb.CsvChunk(header=source.header, data=data, first_line=line), **whole)
+                    first = False
+                    if progress is not None:
+                        progress(source.bytes_read, source.total_bytes, source.line - 2)
+            except Exception as err:
+                failed.append(err)
+                raise
 
         with source:
-            response = self._call("UpsertProfiles" if kind == "profiles" else "AddPurchases", batches(),
-                                  deadline=False)
+            try:
+                response = self._call("UpsertProfiles" if kind == "profiles" else "AddPurchases", batches(),
+                                      deadline=False)
+            except ServerError as err:
+                raise failed[0] if failed else err
         return summary_of(response.summary)
 
     def delete_customers(self, index: str, customer_ids: Iterable[str]) -> int:
@@ -293,12 +298,13 @@ class Client(InsightCalls):
     # ── saved segments, lists, tierings ──────────────────────────────────────────────────────────────
 
     def save_segment(self, index: str, name: str, query: Query, *, kind: str | SegmentKind = SegmentKind.STANDARD,
-                     description: str = "") -> SavedSegment:
-        """Create or replace a saved segment; kind 'standard', 'trigger' or 'hot'."""
+                     description: str = "", backfill_days: int = 0) -> SavedSegment:
+        """Create or replace a saved segment; kind 'standard', 'trigger' or 'hot' (a hot one with `backfill_days`:
+        its history of the days before today too, as of each day, marked backfilled; no deadline then)."""
         text = _text(query)
         return segment_of(self._call("SaveSegment", pb.SaveSegmentRequest(
-            index=index, name=name, query=text, kind=KINDS[SegmentKind.of(kind)], description=description),
-            query=text).segment)
+            index=index, name=name, query=text, kind=KINDS[SegmentKind.of(kind)], description=description,
+            backfill_days=backfill_days), query=text, deadline=not backfill_days).segment)
 
     def get_segment(self, index: str, name: str) -> SavedSegment:
         """One saved segment, with its canonical query text."""
@@ -348,14 +354,6 @@ class Client(InsightCalls):
                        query=selection.get("query"))
         return Stats(r.count, group_of(r.members), group_of(r.rest))
 
-    def breakdown(self, index: str, query: Query | None = None, *, field: str, segment: str | None = None,
-                  top: int = 10, as_of: Day = None) -> dict[str | None, int]:
-        """Members per value of a keyword, bool or tags field, largest first (None: customers without one)."""
-        selection = _selection(query, segment)
-        r = self._call("Breakdown", pb.BreakdownRequest(index=index, as_of=_day(as_of), field=field, top=top,
-                                                        **selection), query=selection.get("query"))
-        return {v.value or None: v.count for v in r.values}
-
     def buyers_per_day(self, index: str, start: Day, end: Day, query: Query | None = None, *,
                        segment: str | None = None, as_of: Day = None) -> dict[dt.date, int]:
         """Per day in [start, end], the customers (of the selection, or all) with a purchase that day."""
@@ -371,7 +369,7 @@ class Client(InsightCalls):
         """The daily size, entered and left counts of a hot segment, one row per evaluated day."""
         r = self._call("GetHistory", pb.GetHistoryRequest(index=index, segment=segment, start=_day(start),
                                                           end=_day(end)))
-        return [HistoryDay(dt.date.fromisoformat(h.day), h.size, h.entered, h.left) for h in r.rows]
+        return [HistoryDay(dt.date.fromisoformat(h.day), h.size, h.entered, h.left, h.backfilled) for h in r.rows]
 
     def changes(self, index: str, segment: str, since: Day, *, chunk_size: int = 0) -> Iterator[Changes]:
         """Who entered and left a trigger segment since a snapshot day, streamed in chunks."""

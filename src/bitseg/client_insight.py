@@ -13,6 +13,7 @@ import grpc
 from bitseg.query.expressions import Node
 from bitseg.query.printer import to_text
 from bitseg.replies import (
+    BreakdownRow,
     ChangeDay,
     Counted,
     CriteriaCounts,
@@ -60,6 +61,24 @@ class InsightCalls:
         reply = self._call("Count", pb.CountRequest(index=index, as_of=_day(as_of), **selection),
                            query=selection.get("query"))
         return Counted(int(reply.count), tuple(reply.warnings))
+
+    def breakdown_rows(self, index: str, query: Query | None = None, *, field: str, segment: str | None = None,
+                       top: int = 10, as_of: Day = None, start: Day = None, end: Day = None) -> list[BreakdownRow]:
+        """Members per value of a keyword, bool or tags field, or of a purchase dimension: per value, the members
+        who bought it (a purchase line in [start, end], never past as_of) and their net revenue from it there.
+        Largest first; value None: members without one (lines without one, for a dimension)."""
+        selection = _selection(query, segment)
+        r = self._call("Breakdown", pb.BreakdownRequest(index=index, as_of=_day(as_of), field=field, top=top,
+                                                        start=_day(start), end=_day(end), **selection),
+                       query=selection.get("query"))
+        return [BreakdownRow(v.value or None, v.count, Decimal(v.revenue) if v.revenue else None) for v in r.values]
+
+    def breakdown(self, index: str, query: Query | None = None, *, field: str, segment: str | None = None,
+                  top: int = 10, as_of: Day = None) -> dict[str | None, int]:
+        """Members per value of a keyword, bool or tags field, largest first (None: customers without one); a
+        purchase dimension gives its buyers (`breakdown_rows` gives their revenue and takes a date window)."""
+        rows = self.breakdown_rows(index, query, field=field, segment=segment, top=top, as_of=as_of)
+        return {row.value: row.count for row in rows}
 
     def values(self, index: str, field: str, *, prefix: str = "", limit: int = 0) -> tuple[FieldValue, ...]:
         """The values of a keyword, bool or tags field (customers having each) or of a purchase dimension

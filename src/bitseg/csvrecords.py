@@ -156,10 +156,20 @@ class CsvSource:
 
 # ── text: the records and their line numbers ─────────────────────────────────────────────────────────
 
-def records(text: str, first: int, rejected: list[tuple[int, str]]) -> tuple[list[list[str]], list[int]]:
+def records(text: str, first: int, rejected: list[tuple[int, str]],
+            width: int | None = None) -> tuple[list[list[str]], list[int]]:
     """The records of a chunk of CSV text whose first line is line `first`, each with its line number.
 
-    A record the csv module cannot read is appended to `rejected` as (line, message) and reading goes on.
+    A record the csv module cannot read is appended to `rejected` as (line, message) and reading goes on. With
+    the header's `width`, a record that runs over several lines (a quoted newline) but has the wrong number of
+    cells is an unclosed quote: it is rejected naming the line the quote opened on, and the lines after that one
+    are read as records of their own, so an open quote never swallows the rows that follow.
+
+    >>> bad = []
+    >>> records('c1,"true\\nc2,false\\nc3,true\\n', 2, bad, width=2)
+    ([['c2', 'false'], ['c3', 'true']], [3, 4])
+    >>> bad
+    [(2, 'unclosed quote: the quote opened on line 2 runs to line 4; the lines after line 2 are read on their own')]
     """
     # Fast path: one record per line (no quoted newlines), so record i is on line first + i.
     lines = text.count("\n") + (not text.endswith("\n") and bool(text))
@@ -169,23 +179,50 @@ def records(text: str, first: int, rejected: list[tuple[int, str]]) -> tuple[lis
         rows = []
     if len(rows) == lines:
         return rows, list(range(first, first + lines))
-    # Slow path: follow the reader's line counter; a broken record is rejected and reading goes on.
+    numbers: list[int] = []
+    rows = []
+    while True:  # slow path: follow the reader's line counter; after an unclosed quote, start again below it
+        restart = _read_records(text, first, rejected, width, rows, numbers)
+        if restart is None:
+            return rows, numbers
+        text, first = "\n".join(text.split("\n")[restart:]), first + restart
+
+
+def _read_records(text: str, first: int, rejected: list[tuple[int, str]], width: int | None,
+                  rows: list[list[str]], numbers: list[int]) -> int | None:
+    """Append the records of `text` to rows/numbers; the line offset to read again from after an unclosed quote."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows, numbers = [], []
     start = 0
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return None
         except csv.Error as err:
             rejected.append((first + start, f"malformed CSV: {err}"))
             start = reader.line_num
             continue
+        end = reader.line_num
+        if width is not None and cells and end - start > 1 and _unclosed(text, start, end, cells, width):
+            cells_note = f" ({len(cells)} cells, the header has {width})" if len(cells) != width else ""
+            rejected.append((first + start, f"unclosed quote: the quote opened on line {first + start} runs to "
+                             f"line {first + end - 1}{cells_note}; the lines after line {first + start} are read "
+                             "on their own"))
+            return start + 1
         rows.append(cells)
         numbers.append(first + start)
-        start = reader.line_num
-    return rows, numbers
+        start = end
+
+
+def _unclosed(text: str, start: int, end: int, cells: list[str], width: int) -> bool:
+    """Whether a record over lines [start, end) of `text` is an open quote rather than a quoted newline: it has the
+    wrong number of cells, its quote is never closed, or a line inside it reads as a row of its own."""
+    if len(cells) != width:
+        return True
+    inside = text.split("\n")[start:end]
+    if sum(line.count('"') for line in inside) % 2:
+        return True
+    return width > 1 and any(len(next(csv.reader([line]), [])) == width for line in inside[1:])
 
 
 def cell_text(value: object) -> str:

@@ -74,6 +74,16 @@ class FieldValue:
 
 
 @dataclass(frozen=True)
+class BreakdownRow:
+    """One row of a breakdown: a value (None: customers without one) and its members; for a purchase dimension
+    the members who bought it in the window, and `revenue`, their net revenue from it there (else None)."""
+
+    value: str | None
+    count: int
+    revenue: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class CountResult:
     """One selection's answer in count_batch: a count, or the error (with its status name) that selection got.
 
@@ -132,6 +142,7 @@ class HistoryDay:
     size: int
     entered: int
     left: int
+    backfilled: bool = False  # computed from the purchase history when the segment was saved with a backfill
 
 
 @dataclass(frozen=True)

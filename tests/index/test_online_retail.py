@@ -385,3 +385,22 @@ def test_in_list(index: bitseg.Index, truth: Truth) -> None:
     assert_same(query, members(index, query), expected)
     query = "NOT IN LIST 'vip_manual' AND clv >= 20000"
     assert_same(query, members(index, query), truth.where(lambda c: c not in vip and truth.clv(c) >= 20000))
+
+
+def test_purchase_breakdown_by_category(index: bitseg.Index, truth: Truth) -> None:
+    """Breakdown by a purchase dimension (SPEC §4), as the walk-through shows it: per category, the big accounts
+    who bought it since November and their net revenue from it there, counted over the raw lines."""
+    big = truth.where(lambda c: truth.clv(c) >= 5000)
+    since = _in_window(date(2010, 11, 1), AS_OF)
+    buyers: dict[str, set[str]] = defaultdict(set)
+    for customer in big:
+        for line in truth.lines.get(customer, ()):
+            if since(line) and line.quantity > 0:
+                buyers[line.category].add(customer)
+    expected = {category: (len(who), sum((line.amount for c in who for line in truth.lines[c]
+                                          if since(line) and line.category == category), Decimal(0)))
+                for category, who in buyers.items()}
+    got = index.purchase_breakdown("clv >= 5000", "category", top=100, as_of=AS_OF, start=date(2010, 11, 1))
+    assert {value: (n, revenue) for value, n, revenue in got} == expected
+    assert [(v, n, str(r)) for v, n, r in got[:3]] == [("other", 218, "512686.07"), ("candle", 154, "60400.09"),
+                                                      ("christmas", 152, "44891.91")]

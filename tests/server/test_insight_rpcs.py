@@ -171,3 +171,72 @@ def test_watch_changes_resumed_by_day_misses_nothing_and_repeats_nothing(
             assert all(m.complete for m in seen)
     finally:
         server.stop(grace=0)
+
+
+def test_a_trigger_segments_save_row_wakes_a_waiting_watcher() -> None:
+    """The row recorded when a trigger segment is saved wakes its watchers (before, only a daily evaluation
+    did: a segment changed at 01:00 reached its consumers after the next one). In-process, so that the wait
+    is the only thing that can bring it: waiting with a day past every daily evaluation returned False."""
+    import datetime as dt
+
+    from bitseg import Index
+
+    index = Index.from_toml('[profile]\nvip = "bool"\ncountry = "keyword"')
+    now = [dt.datetime(2026, 3, 14, 9, tzinfo=dt.UTC)]
+    index.clock = lambda: now[0]
+    index.upsert_profiles([{"customer": "c1", "vip": True, "country": "NL"}, {"customer": "c2", "country": "NL"}])
+    index.save_segment("vips", "vip = true", kind="trigger")
+    index.record_evaluation(index.daily_evaluation(dt.date(2026, 3, 14)))
+    other = Index.from_toml('[profile]\nvip = "bool"')
+    assert not other.wait_evaluation(dt.date(2026, 3, 14), 0.05, "vips")  # nothing recorded: it times out
+    woken: queue.Queue = queue.Queue()
+    waiter = threading.Thread(target=lambda: woken.put(index.wait_evaluation(dt.date(2026, 3, 14), 20, "vips")))
+    waiter.start()
+    time.sleep(0.1)
+    now[0] = dt.datetime(2026, 3, 15, 0, 30, tzinfo=dt.UTC)  # the next day, before its daily evaluation
+    index.save_segment("vips", "country = 'NL'", kind="trigger")
+    started = time.monotonic()
+    assert woken.get(timeout=20) is True and time.monotonic() - started < 5
+    waiter.join()
+    [day] = index.changes_by_day("vips", dt.date(2026, 3, 14))
+    assert (str(day.day), day.entered, day.left) == ("2026-03-15", ["c2"], [])
+    assert index.last_evaluated == dt.date(2026, 3, 14)  # a save's row is no daily evaluation
+
+
+def test_watch_changes_streams_a_trigger_segments_save_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "TIMER_SECONDS", 0.02)
+    server = start(ServerConfig(port=0, data_dir=str(tmp_path)))
+    store = server.catalog
+    assert isinstance(store, Store)
+    clock = SimulatedClock("2026-03-14T01:00:00+01:00")
+    store.clock = clock
+    received: queue.Queue = queue.Queue()
+    try:
+        with channel_for(server) as channel:
+            stub = pb_grpc.SegmentServiceStub(channel)
+            load_shop(stub)
+            stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="vips", query="vip = true", kind=pb.TRIGGER))
+            call = stub.WatchChanges(pb.WatchChangesRequest(index="shop", segment="vips"))
+
+            def read() -> None:
+                try:
+                    for message in call:
+                        received.put(message)
+                except grpc.RpcError as err:
+                    received.put(err.code())
+            threading.Thread(target=read, daemon=True).start()
+            first = received.get(timeout=20)  # the save's row: streamed before any daily evaluation
+            assert (first.day, list(first.entered), first.complete) == ("2026-03-14", ["c1"], True)
+            clock.advance(hours=1)  # 02:00: the 14th is evaluated (its row replaced: no new day)
+            deadline = time.monotonic() + 20
+            while str(store.get("shop").last_evaluated) != "2026-03-14":
+                assert time.monotonic() < deadline, store.get("shop").last_evaluated
+                time.sleep(0.02)
+            clock.advance(hours=23)
+            stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="vips", query="country = 'NL'",
+                                                   kind=pb.TRIGGER))  # on the 15th at 01:00
+            second = received.get(timeout=20)
+            assert (second.day, sorted(second.entered), list(second.left)) == ("2026-03-15", ["c3"], [])
+            call.cancel()
+    finally:
+        server.stop(grace=0)

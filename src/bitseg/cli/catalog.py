@@ -68,9 +68,13 @@ def cmd_segments(args: argparse.Namespace) -> int:
         if args.query is None:
             raise UsageError("segments save NAME QUERY")
         query = sys.stdin.read() if args.query == "-" else args.query
+        if args.backfill and args.kind != "hot":
+            raise UsageError(f"--backfill is for hot segments (--kind hot), not {args.kind} ones")
         s = _segment_dict(client.save_segment(args.index, need(args.name, "a segment name"), query,
-                                              kind=args.kind, description=args.description))
-        emit(args, s, f"saved segment {s['name']} ({s['kind']}): {s['query']}")
+                                              kind=args.kind, description=args.description,
+                                              backfill_days=args.backfill))
+        filled = f"; history backfilled for the {plural(args.backfill, 'day')} before today" if args.backfill else ""
+        emit(args, s, f"saved segment {s['name']} ({s['kind']}): {s['query']}{filled}")
     elif args.action == "delete":
         client.delete_segment(args.index, need(args.name, "a segment name"))
         emit(args, {"deleted": args.name}, f"deleted segment {args.name}")

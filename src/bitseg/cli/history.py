@@ -19,18 +19,22 @@ def _segment_argument(args: argparse.Namespace) -> str:
 def cmd_history(args: argparse.Namespace) -> int:
     segment = _segment_argument(args)
     history = client_of(args).history(args.index, segment, start=args.start or None, end=args.end or None)
-    rows = [{"day": h.day.isoformat(), "size": h.size, "entered": h.entered, "left": h.left} for h in history]
+    rows: list[dict[str, Any]] = [{"day": h.day.isoformat(), "size": h.size, "entered": h.entered,
+                                   "left": h.left, "backfilled": h.backfilled} for h in history]
     if args.chart:
-        from bitseg.cli.chart import history_chart
+        from bitseg.cli.chart import EmptyHistory, history_chart
 
         try:
             history_chart(history, args.chart, title=f"{args.index} / {segment}")
+        except EmptyHistory as err:
+            raise InputError(f"no chart written to {args.chart}: {err}") from None
         except ModuleNotFoundError:
             raise InputError("--chart needs matplotlib: pip install 'bitseg[chart]'") from None
         except OSError as err:
             raise InputError(f"{args.chart}: {err.strerror or err}") from None
-    emit(args, rows, lambda: table([["day", "size", "entered", "left"]]
-                                   + [[h["day"], h["size"], h["entered"], h["left"]] for h in rows])
+    emit(args, rows, lambda: table([["day", "size", "entered", "left", ""]] + [
+        [h["day"], number(h["size"]), number(h["entered"]), number(h["left"]), "backfilled" if h["backfilled"] else ""]
+        for h in rows])
          + (f"\nchart written to {args.chart}" if args.chart else ""))
     return EXIT_OK
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bitseg.cli.catalog import cmd_delete_customers, cmd_indexes, cmd_lists, cmd_segments, cmd_tiers
 from bitseg.cli.common import DEFAULT_SERVER, add_selection
 from bitseg.cli.config import add_options
+from bitseg.cli.console import add_console
 from bitseg.cli.history import cmd_changes, cmd_history, cmd_snapshot
 from bitseg.cli.imports import cmd_import
 from bitseg.cli.insight import cmd_criteria, cmd_explain, cmd_overlap, cmd_why
@@ -104,9 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_selection(p)
     p.set_defaults(func=cmd_stats)
 
-    p = verbs.add_parser("breakdown", parents=[on_index], help="members per value of a field")
+    p = verbs.add_parser("breakdown", parents=[on_index], help="members per value of a field, or buyers and "
+                         "their revenue per value of a purchase dimension")
     add_selection(p)
-    p.add_argument("--field", required=True, help="a keyword, bool or tags field")
+    p.add_argument("--field", required=True, help="a keyword, bool or tags field, or a purchase dimension")
+    p.add_argument("--start", default="", metavar="DAY", help="a dimension's first purchase day (default: all)")
+    p.add_argument("--end", default="", metavar="DAY", help="its last purchase day (default: --as-of, today)")
     p.add_argument("--top", type=int, default=10)
     p.set_defaults(func=cmd_breakdown)
 
@@ -160,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="for save: the query ('-' reads stdin)")
     p.add_argument("--kind", default="standard", choices=[kind.value for kind in SegmentKind])
     p.add_argument("--description", default="")
+    p.add_argument("--backfill", type=int, default=0, metavar="DAYS", help="save: a hot segment's history of "
+                   "the DAYS days before today too, as of each day from the purchase history (marked backfilled)")
     p.set_defaults(func=cmd_segments)
 
     p = verbs.add_parser("lists", parents=[on_index], help="static lists: list, show, add, remove, replace")
@@ -210,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("info", parents=[client], help="the server: version, uptime, indexes, log, snapshot, "
                          "slowest calls")
     p.set_defaults(func=cmd_info)
+
+    add_console(verbs, client)
 
     p = verbs.add_parser("verify", parents=[common], help="check a data directory offline: every snapshot's "
                          "checksums and the whole log; exit 1 naming what is damaged")

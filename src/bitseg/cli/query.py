@@ -76,10 +76,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_breakdown(args: argparse.Namespace) -> int:
-    counts = client_of(args).breakdown(args.index, field=args.field, top=args.top, as_of=as_of(args),
-                                       **selection(args))
-    values: list[dict[str, Any]] = [{"value": value, "count": count} for value, count in counts.items()]
-    emit(args, values, lambda: table([[v["value"] or "(null)", number(v["count"])] for v in values]))
+    rows = client_of(args).breakdown_rows(args.index, field=args.field, top=args.top, as_of=as_of(args),
+                                          start=args.start or None, end=args.end or None, **selection(args))
+    values: list[dict[str, Any]] = [{"value": r.value, "count": r.count} | ({} if r.revenue is None else
+                                    {"revenue": r.revenue}) for r in rows]
+    if rows and rows[0].revenue is not None:  # a purchase dimension: buyers and their net revenue from the value
+        emit(args, values, lambda: table([["value", "buyers", "revenue"]] + [
+            [v["value"] or "(null)", number(v["count"]), money(v["revenue"])] for v in values]))
+    else:
+        emit(args, values, lambda: table([[v["value"] or "(null)", number(v["count"])] for v in values]))
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.schema import Schema
 
 Selection = str | Node
+Day = dt.date | str | None
 
 
 def _utc_now() -> dt.datetime:
@@ -160,19 +162,19 @@ class Index(Writes, Insight):
         """The earlier import of a file with this content (SHA-256), if the index has one."""
         return self.imports.find(sha256)
 
-    def as_of(self, as_of: dt.date | str | None) -> dt.date:
+    def as_of(self, as_of: Day) -> dt.date:
         """The evaluation day: `as_of` as a day, or today in the index zone when not given."""
         return optional_day(as_of, "as_of") or self.today()
 
     # ── queries: text → checked → normalised tree (the compiler, cached) → plan → bitmap (the executor) ──
-    def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
+    def _evaluate(self, query: str | Node, as_of: Day) -> BitMap:
         return self._members(*self.compiler.normalized(query), as_of)
 
-    def _members(self, tree: Node, text: str, as_of: dt.date | str | None) -> BitMap:
+    def _members(self, tree: Node, text: str, as_of: Day) -> BitMap:
         """The members of a normalised tree (`text`: what error positions point into)."""
         return evaluate(tree, self, self.as_of(as_of), text) & self.existence  # fresh, never a stored bitmap
 
-    def _counted(self, query: str | Node, as_of: dt.date | str | None) -> tuple[int, list[str]]:
+    def _counted(self, query: str | Node, as_of: Day) -> tuple[int, list[str]]:
         """The count and the warnings of one query, compiled once."""
         tree, text = self.compiler.normalized(query)
         members = self._members(tree, text, as_of)
@@ -187,22 +189,22 @@ class Index(Writes, Insight):
         return probe.contains(planner.plan(InSegment(name), self, day, self.segments[name].query).root)
 
     @locked
-    def evaluate(self, query: str | Node, as_of: dt.date | str | None = None) -> BitMap:
+    def evaluate(self, query: str | Node, as_of: Day = None) -> BitMap:
         """The columns of the customers matching `query` on day `as_of` (default: today in the index zone)."""
         return self._evaluate(query, as_of)
 
     @locked
-    def count(self, query: str | Node, as_of: dt.date | str | None = None) -> int:
+    def count(self, query: str | Node, as_of: Day = None) -> int:
         return len(self._evaluate(query, as_of))
 
     @locked
-    def count_with_warnings(self, query: str | Node, as_of: dt.date | str | None = None) -> tuple[int, list[str]]:
+    def count_with_warnings(self, query: str | Node, as_of: Day = None) -> tuple[int, list[str]]:
         """The count, and a warning per literal no customer or purchase line has (see `distinct.warnings`)."""
         return self._counted(query, as_of)
 
     @locked
     def count_batch(self, selections: Sequence[Selection | Exception],
-                    as_of: dt.date | str | None = None) -> list[tuple[int, list[str]] | Exception]:
+                    as_of: Day = None) -> list[tuple[int, list[str]] | Exception]:
         """Per selection its count and warnings, or its error (an error given is passed through), on one state."""
         out: list[tuple[int, list[str]] | Exception] = []
         for selection in selections:
@@ -215,16 +217,16 @@ class Index(Writes, Insight):
                 out.append(err)
         return out
 
-    def members(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
+    def members(self, query: str | Node, as_of: Day = None, after: str | None = None,
                 limit: int | None = None) -> list[str]:
         """External ids of the members, in column order, after the id `after`, at most `limit`."""
         return [key for chunk in self.iter_member_chunks(query, as_of, after, limit, 1 << 20) for key in chunk]
 
-    def iter_member_chunks(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
+    def iter_member_chunks(self, query: str | Node, as_of: Day = None, after: str | None = None,
                            limit: int | None = None, chunk_size: int = 10_000) -> Iterator[list[str]]:
         return (keys for keys, _ in self.member_pages(query, as_of, after, limit, chunk_size))
 
-    def member_pages(self, query: str | Node, as_of: dt.date | str | None = None, after: str | None = None,
+    def member_pages(self, query: str | Node, as_of: Day = None, after: str | None = None,
                      limit: int | None = None, chunk_size: int = 10_000,
                      cursor: str | None = None) -> Iterator[tuple[list[str], str]]:
         """(ids, cursor) per chunk, in column order: the cursor resumes exactly after the chunk's last id.
@@ -259,7 +261,7 @@ class Index(Writes, Insight):
 
     @locked
     def check_membership(self, customer_id: str, segments: Sequence[str],
-                         as_of: dt.date | str | None = None) -> list[bool]:
+                         as_of: Day = None) -> list[bool]:
         for name in segments:
             self.segment_tree(name)
         column = self.translator.column(customer_id)
@@ -269,7 +271,7 @@ class Index(Writes, Insight):
         return [self._in_segment(probe, name, day) for name in segments]
 
     @locked
-    def customer_segments(self, customer_id: str, as_of: dt.date | str | None = None) -> list[str]:
+    def customer_segments(self, customer_id: str, as_of: Day = None) -> list[str]:
         column = self.translator.column(customer_id)
         if column is None:
             raise NotFoundError(f"unknown customer {customer_id!r}")
@@ -285,7 +287,7 @@ class Index(Writes, Insight):
         return sorted(self.lists)
 
     @locked
-    def count_tiers(self, name: str, as_of: dt.date | str | None = None) -> list[tuple[str, int]]:
+    def count_tiers(self, name: str, as_of: Day = None) -> list[tuple[str, int]]:
         """Customers per tier, each in the first tier it matches; the counts add up to the index size."""
         return statistics.tier_counts(self.registry.tiering(name), self.existence,
                                       lambda query: self._evaluate(query, as_of))
@@ -304,8 +306,7 @@ class Index(Writes, Insight):
         return self.tracker.last_date
 
     @locked
-    def history(self, segment: str, start: dt.date | str | None = None,
-                end: dt.date | str | None = None) -> list[HistoryRow]:
+    def history(self, segment: str, start: Day = None, end: Day = None) -> list[HistoryRow]:
         """The (day, size, entered, left) rows of a hot (or trigger) segment, by day, within [start, end]."""
         kind = self.registry.get(segment).kind
         return self.tracker.history(segment, optional_day(start, "start"), optional_day(end, "end"), kind)
@@ -320,15 +321,24 @@ class Index(Writes, Insight):
 
     # ── statistics ──
     @locked
-    def stats(self, query: str | Node, as_of: dt.date | str | None = None) -> Stats:
+    def stats(self, query: str | Node, as_of: Day = None) -> Stats:
         return statistics.stats(self._evaluate(query, as_of), self.existence, self.fields, self.builtins)
 
     @locked
-    def breakdown(self, query: str | Node, field: str, top: int = 10,
-                  as_of: dt.date | str | None = None) -> list[tuple[str | None, int]]:
+    def breakdown(self, query: str | Node, field: str, top: int = 10, as_of: Day = None) -> list[tuple[str | None, int]]:
         """Members per value of a keyword, bool or tags field, largest first; None counts the NULLs."""
         found = statistics.breakdown_field(self.fields, field, top)
         return statistics.breakdown(self._evaluate(query, as_of), found, top)
+
+    @locked
+    def purchase_breakdown(self, query: str | Node, dimension: str, top: int = 10, as_of: Day = None, start: Day = None,
+                           end: Day = None) -> list[tuple[str | None, int, Decimal]]:
+        """Per value of a dimension, the members who bought it in [start, end] (never past as_of) and their net
+        revenue from it there, largest first (stats.purchase_breakdown)."""
+        day, low, high = self.as_of(as_of), optional_day(start, "start"), optional_day(end, "end")
+        first = None if low is None else day_number(low)
+        return statistics.purchase_breakdown(self.lines, dimension, self._evaluate(query, day), first,
+                                             day_number(min(day, high or day)), top)
 
     @locked
     def values(self, field: str, prefix: str = "", limit: int = 0) -> list[tuple[str, int]]:
@@ -340,7 +350,7 @@ class Index(Writes, Insight):
 
     @locked
     def buyers_per_day(self, start: dt.date | str, end: dt.date | str, query: str | Node | None = None,
-                       as_of: dt.date | str | None = None) -> list[tuple[dt.date, int]]:
+                       as_of: Day = None) -> list[tuple[dt.date, int]]:
         """Customers with a purchase line on each day of [start, end], among the members of `query` if given."""
         first, last = day_number(self.as_of(start)), day_number(self.as_of(end))
         statistics.check_day_range(first, last)

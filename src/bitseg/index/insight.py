@@ -207,6 +207,7 @@ class Insight:
         return [ChangedDay(c.day, keys(bitmap_columns(c.entered)).tolist(), keys(bitmap_columns(c.left)).tolist())
                 for c in self.tracker.days_after(segment, since_day, kind)]
 
-    def wait_evaluation(self, after: dt.date | None, timeout: float) -> bool:
-        """Wait (without the index lock) up to `timeout` seconds for an evaluation of a day after `after`."""
-        return self.tracker.wait(None if after is None else day_number(after), timeout)
+    def wait_evaluation(self, after: dt.date | None, timeout: float, segment: str | None = None) -> bool:
+        """Wait (without the index lock) up to `timeout` seconds for an evaluation of a day after `after` (of
+        `segment`, when given: a daily one or the row recorded when it was saved)."""
+        return self.tracker.wait(None if after is None else day_number(after), timeout, segment)

@@ -17,7 +17,7 @@ journaled record gives the same history without evaluating again.
 >>> tracker.apply(evaluation("2026-03-01", [0]))
 >>> tracker.apply(evaluation("2026-03-02", [0, 1]))
 >>> tracker.history("vips", None, None)
-[HistoryRow(day=datetime.date(2026, 3, 1), size=1, entered=1, left=0), HistoryRow(day=datetime.date(2026, 3, 2), size=2, entered=1, left=0)]
+[HistoryRow(day=datetime.date(2026, 3, 1), size=1, entered=1, left=0, backfilled=False), HistoryRow(day=datetime.date(2026, 3, 2), size=2, entered=1, left=0, backfilled=False)]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -39,18 +39,22 @@ TRACKED = tuple(kind for kind in SegmentKind if kind.tracked)
 TRIGGER_DAYS = 90
 
 
+MAX_BACKFILL = 1096  # days a hot segment's history can be backfilled with (three years)
+
+
 class HistoryRow(NamedTuple):
     day: dt.date
     size: int
     entered: int
     left: int
+    backfilled: bool = False  # computed from the purchase history when the segment was saved (--backfill)
 
 
 @dataclass
 class Track:
     kind: str
     members: dict[int, BitMap] = field(default_factory=dict)  # day number → members that day
-    history: list[list[int]] = field(default_factory=list)    # [day, size, entered, left], by day
+    history: list[list[int]] = field(default_factory=list)    # [day, size, entered, left, backfilled 0/1], by day
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Tracker:
         self.tracks: dict[str, Track] = {}
         self.last_day: int | None = None  # the latest day evaluated
         self.recorded = threading.Condition()  # notified after each evaluation is applied (WatchChanges waits)
+        self.newest: dict[str, int] = {}  # per segment, the latest day of a row recorded since start-up
 
     @property
     def last_date(self) -> dt.date | None:
@@ -102,7 +107,7 @@ class Tracker:
             earlier = [d for d in track.members if d < day]
             previous = track.members[max(earlier)] if earlier else BitMap()
             row = [day, len(current), current.difference_cardinality(previous),
-                   previous.difference_cardinality(current)]
+                   previous.difference_cardinality(current), 0]
             at = bisect.bisect_left([r[0] for r in track.history], day)
             if at < len(track.history) and track.history[at][0] == day:
                 track.history[at] = row  # evaluated again the same day: the later evaluation counts
@@ -110,17 +115,21 @@ class Tracker:
                 track.history.insert(at, row)
             track.members[day] = current
             self._prune(track, day)
-        if not daily:
-            return
-        with self.recorded:
-            self.last_day = day if self.last_day is None else max(self.last_day, day)
+        with self.recorded:  # a save's row wakes the watchers of its segment too
+            for name, _, _ in evaluation["segments"]:
+                self.newest[name] = max(day, self.newest.get(name, day))
+            if daily:
+                self.last_day = day if self.last_day is None else max(self.last_day, day)
             self.recorded.notify_all()
 
-    def wait(self, after: int | None, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for an evaluation of a day after `after`; whether there is one."""
+    def wait(self, after: int | None, timeout: float, segment: str | None = None) -> bool:
+        """Wait up to `timeout` seconds for a daily evaluation of a day after `after` (with `segment`: for any
+        row of that segment recorded since start-up of a day after `after`, its save's row included)."""
+        def newer() -> bool:
+            day = self.last_day if segment is None else self.newest.get(segment)
+            return day is not None and (after is None or day > after)
         with self.recorded:
-            return self.recorded.wait_for(
-                lambda: self.last_day is not None and (after is None or self.last_day > after), timeout)
+            return self.recorded.wait_for(newer, timeout)
 
     def _prune(self, track: Track, day: int) -> None:
         days = sorted(track.members)
@@ -136,6 +145,17 @@ class Tracker:
             self.tracks.pop(segment, None)
         elif segment in self.tracks:
             self.tracks[segment].kind = kind
+
+    def backfill(self, segment: str, kind: str, filled: Mapping[str, Any]) -> None:
+        """Add the rows of `backfill_rows` on the days that have none (a recorded row is never replaced), marked
+        backfilled, and the members of their last day when none are kept for it: today's row compares with them."""
+        track = self.tracks.setdefault(segment, Track(kind))
+        have = {row[0] for row in track.history}
+        track.history = sorted(track.history + [[*row[:4], 1] for row in filled["rows"] if row[0] not in have])
+        last = filled["rows"][-1][0]
+        if last not in track.members:
+            track.members[last] = BitMap.deserialize(filled["last"])
+            self._prune(track, max(track.members))
 
     def forget(self, segment: str) -> None:
         self.tracks.pop(segment, None)
@@ -163,8 +183,9 @@ class Tracker:
             return []
         low = day_number(start) if start else -(1 << 40)
         high = day_number(end) if end else 1 << 40
-        return [HistoryRow(day_date(d), size, entered, left) for d, size, entered, left in track.history
-                if low <= d <= high]
+        # a row written before rows were marked has four items: not backfilled
+        return [HistoryRow(day_date(d), size, entered, left, bool(flag and flag[0]))
+                for d, size, entered, left, *flag in track.history if low <= d <= high]
 
     def changes(self, segment: str, since: dt.date | None, kind: str | None = None) -> Changes:
         """Who entered and left since the evaluation on `since`; `kind`, when given, must be trigger."""
@@ -224,3 +245,24 @@ class Tracker:
             tracker.tracks[name] = Track(t["kind"], dict(zip(t["days"], t["members"])),
                                          [list(r) for r in t["history"]])
         return tracker
+
+
+def backfill_rows(evaluate: Callable[[dt.date], BitMap], today: dt.date, days: int) -> dict[str, Any]:
+    """The history rows of the `days` days before `today`, each from the members as of that day (`evaluate`):
+    {"rows": [[day, size, entered, left], ...] by day, "last": the members of the last day, serialized}. The
+    first day's members have all entered, as at any first evaluation.
+
+    >>> members = {1: BitMap([0]), 2: BitMap([0, 1]), 3: BitMap([1])}
+    >>> backfill_rows(lambda day: members[day.day], dt.date(2026, 1, 4), 3)["rows"]
+    [[20454, 1, 1, 0], [20455, 2, 1, 0], [20456, 1, 0, 1]]
+    """
+    if not 0 < days <= MAX_BACKFILL:
+        raise InvalidInputError(f"backfill takes 1 to {MAX_BACKFILL:,} days, not {days}")
+    rows, previous = [], BitMap()
+    for back in range(days, 0, -1):
+        day = today - dt.timedelta(days=back)
+        members = evaluate(day)
+        rows.append([day_number(day), len(members), members.difference_cardinality(previous),
+                     previous.difference_cardinality(members)])
+        previous = members
+    return {"rows": rows, "last": previous.serialize()}

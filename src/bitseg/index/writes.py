@@ -27,7 +27,7 @@ from bitseg.index.imports import ImportLog, check_digest
 from bitseg.index.journal import Writable, write
 from bitseg.index.lines import LineStore
 from bitseg.index.segments import Registry
-from bitseg.index.tracking import TRACKED, Tracker
+from bitseg.index.tracking import TRACKED, Tracker, backfill_rows
 from bitseg.index.translate import Translator
 from bitseg.index.views import TimeViews
 from bitseg.names import SegmentKind, check_name
@@ -57,6 +57,10 @@ class Writes(Writable):
 
     def _evaluate(self, query: str | Node, as_of: dt.date | str | None) -> BitMap:
         raise NotImplementedError  # the Index's: the members of a query on a day
+
+    def _evaluate_locked(self, query: str | Node, as_of: dt.date) -> BitMap:
+        with self.lock:
+            return self._evaluate(query, as_of)
 
     def _published(self, count: int) -> int:
         self.changed()
@@ -141,32 +145,41 @@ class Writes(Writable):
 
     @write
     def save_segment(self, name: str, query: str | Node, kind: str | SegmentKind = SegmentKind.STANDARD,
-                     description: str = "", evaluation: Mapping[str, Any] | None = None):
+                     description: str = "", evaluation: Mapping[str, Any] | None = None, backfill_days: int = 0,
+                     backfill: Mapping[str, Any] | None = None):
         """Create or replace a saved segment; refuses a definition that makes a reference cycle.
 
         A hot or trigger segment is evaluated as of today (index time zone): its members are recorded as that
         day's evaluation of it, so its history starts now. `evaluation` is that record, journaled with the
-        save; only a replay passes it (a save journaled before there was one records nothing).
+        save; only a replay passes it (a save journaled before there was one records nothing). A hot segment
+        with `backfill_days` also gets the rows of that many days before today, each as of its day, marked
+        backfilled, on the days without a row (`tracking.backfill_rows`; `backfill` is their record).
         """
         check_name(name, "segment")
         kind = SegmentKind.of(kind)
         with self.lock:  # the compiler's cache is shared with readers
             tree, text = self.compiler.checked(query)
         self.registry.check(name, tree, text)
+        if backfill_days and kind is not SegmentKind.HOT:
+            raise InvalidInputError(f"backfill is for hot segments; {name!r} is saved as a {kind.value} segment")
         if evaluation is None and kind in TRACKED and not self._replaying:
             day = self.today()
             with self.lock:  # reads the index as readers do
                 members = self._evaluate(tree, day)
             evaluation = {"day": day_number(day), "segments": [[name, kind.value, members.serialize()]]}
+            if backfill_days:  # a day at a time: readers go on in between (no write can, this one holds them)
+                backfill = backfill_rows(lambda on: self._evaluate_locked(tree, on), day, backfill_days)
         elif evaluation is not None and (not isinstance(evaluation.get("day"), int)
                                          or [list(s[:2]) for s in evaluation.get("segments", ())] != [[name, kind.value]]):
             raise InvalidInputError(f"the evaluation saved with segment {name!r} must be a day number and that "
                                     f"one {kind.value} segment's members")
         self.logged(name=name, query=to_text(tree), kind=kind.value, description=description,
-                    evaluation=evaluation)
+                    evaluation=evaluation, **({"backfill": backfill} if backfill else {}))
         yield
         segment = self.registry.save(name, tree, kind, description)
         self.tracker.saved(name, kind)
+        if backfill:
+            self.tracker.backfill(name, kind.value, backfill)
         if evaluation is not None:
             self.tracker.apply(evaluation, daily=False)
         self.changed()

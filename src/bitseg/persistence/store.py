@@ -40,7 +40,7 @@ snapshot is covered by the log, `open` refuses with a message naming what is dam
 ...     shop.history("vips")
 1
 True
-[HistoryRow(day=datetime.date(2026, 3, 14), size=1, entered=1, left=0)]
+[HistoryRow(day=datetime.date(2026, 3, 14), size=1, entered=1, left=0, backfilled=False)]
 >>> folder.cleanup()
 """
 

@@ -84,8 +84,8 @@ def _csv_columns(chunk: pb.CsvChunk, rejected: list[tuple[int, str]]) -> Columns
         text = _utf8_lines(chunk.data, first, rejected)
     if '"' not in text:
         return _plain_columns(text, header, first, rejected)
-    records, numbers = csv_records(text, first, rejected)
     width = len(header)
+    records, numbers = csv_records(text, first, rejected, width)
     good: list[list[str]] = []
     good_numbers: list[int] = []
     for cells, number in zip(records, numbers):

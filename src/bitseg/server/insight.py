@@ -102,4 +102,4 @@ class InsightRpcs:
                         return
                     yield message
                 last = changed.day
-            index.wait_evaluation(last, WAIT_SECONDS)
+            index.wait_evaluation(last, WAIT_SECONDS, segment)

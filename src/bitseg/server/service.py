@@ -26,7 +26,7 @@ from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
 from bitseg.server.errors import DeadlineExceeded, query_detail, status_of
 from bitseg.server.inflight import InFlight
 from bitseg.server.insight import InsightRpcs
-from bitseg.server.lookup import LookupRpcs
+from bitseg.server.lookup import LookupRpcs, add_shards
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 from bitseg.vocabulary import BUILTIN_FIELDS
@@ -109,11 +109,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         if detail:
             info.segments.extend(s.name for s in index.list_segments())
             info.lists.extend(index.list_names())
-            shard_sizes = getattr(index, "shard_sizes", None)  # a sharded index (SPEC §9)
-            if shard_sizes is not None:
-                sizes = shard_sizes()
-                info.shards = len(sizes)
-                info.shard_sizes.extend(pb.ShardSize(shard=k, customers=c, lines=n) for k, (c, n) in enumerate(sizes))
+            add_shards(info, index)
         return info
 
     # ── index lifecycle ──────────────────────────────────────────────────────────────────────────────
@@ -261,7 +257,8 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
             query = expr_to_node(request.expr, index.limits)
         else:
             raise InvalidInputError("a segment needs a definition: set query or expr")
-        segment = index.save_segment(name, query, kind=KINDS[request.kind], description=request.description)
+        segment = index.save_segment(name, query, kind=KINDS[request.kind], description=request.description,
+                                     backfill_days=request.backfill_days)
         return pb.SaveSegmentResponse(segment=self._segment(segment))
 
     def GetSegment(self, request: pb.GetSegmentRequest, context: grpc.ServicerContext) -> pb.GetSegmentResponse:
@@ -319,8 +316,14 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         if request.top < 0:
             raise InvalidInputError(f"top {request.top} is negative; 0 means the default of 10")
         index = self._index(request.index, context)
-        rows = index.breakdown(self._selection(index, request), request.field, top=request.top or 10,
-                               as_of=optional_day(request.as_of))
+        selection, as_of, top, field = self._selection(index, request), request.as_of or None, request.top, request.field
+        if field in index.schema.dimensions and field not in index.schema.profile:
+            bought = index.purchase_breakdown(selection, field, top or 10, as_of, request.start, request.end)
+            return pb.BreakdownResponse(values=[pb.ValueCount(value=v or "", count=c, revenue=str(r))
+                                                for v, c, r in bought])
+        if request.start or request.end:
+            raise InvalidInputError(f"a date window (start, end) needs a purchase dimension; {field!r} is not one")
+        rows = index.breakdown(selection, field, top=top or 10, as_of=as_of)
         return pb.BreakdownResponse(values=[pb.ValueCount(value=v or "", count=c) for v, c in rows])
 
     def BuyersPerDay(self, request: pb.BuyersPerDayRequest,
@@ -339,7 +342,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         start, end = optional_day(request.start, "start"), optional_day(request.end, "end")
         rows = self._index(request.index, context).history(segment, start, end)
         return pb.GetHistoryResponse(rows=[pb.HistoryRow(day=r.day.isoformat(), size=r.size, entered=r.entered,
-                                                         left=r.left) for r in rows])
+                                                         left=r.left, backfilled=r.backfilled) for r in rows])
 
     def StreamChanges(self, request: pb.StreamChangesRequest,
                       context: grpc.ServicerContext) -> Iterator[pb.ChangeChunk]:

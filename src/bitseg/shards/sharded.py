@@ -85,6 +85,9 @@ class ShardedIndex(ShardedWrites):
     def _sizes_changed(self) -> None:
         pass  # sizes are asked of the shards each time
 
+    def _evaluated(self) -> None:
+        self.evaluated.set()
+
     # ── sizes and days ──
     def shard_sizes(self) -> list[tuple[int, int]]:
         """(customers, lines) of each shard."""
@@ -231,6 +234,23 @@ class ShardedIndex(ShardedWrites):
         counts = sorted(totals.items(), key=lambda c: (-c[1], c[0] is None, c[0] or ""))
         return counts[:top]
 
+    def purchase_breakdown(self, query: Selection, dimension: str, top: int = 10, as_of: dt.date | str | None = None,
+                           start: dt.date | str | None = None,
+                           end: dt.date | str | None = None) -> list[tuple[str | None, int, Decimal]]:
+        """Per value of a dimension: buyers and net revenue, summed over the shards (customers are disjoint)."""
+        if top < 1:
+            raise InvalidInputError(f"top must be positive, not {top}")
+        totals: dict[str | None, list] = {}
+        for found in self._index_call("purchase_breakdown", query, dimension, 1 << 62, self.as_of(as_of),
+                                      optional_day(start, "start"), optional_day(end, "end")):
+            for value, buyers, revenue in found:
+                total = totals.setdefault(value, [0, Decimal(0)])
+                total[0] += buyers
+                total[1] += revenue
+        rows = [(value, buyers, revenue) for value, (buyers, revenue) in totals.items()]
+        rows.sort(key=lambda row: (-row[1], row[0] is None, row[0] or ""))
+        return rows[:top]
+
     def values(self, field: str, prefix: str = "", limit: int = 0) -> list[tuple[str, int]]:
         limit = distinct.check_limit(limit)
         totals: dict[str, int] = {}
@@ -248,13 +268,15 @@ class ShardedIndex(ShardedWrites):
     def history(self, segment: str, start: dt.date | str | None = None,
                 end: dt.date | str | None = None) -> list[HistoryRow]:
         rows: dict[dt.date, list[int]] = {}
+        backfilled: dict[dt.date, bool] = {}
         for found in self._index_call("history", segment, optional_day(start, "start"), optional_day(end, "end")):
             for row in found:
                 total = rows.setdefault(row.day, [0, 0, 0])
                 total[0] += row.size
                 total[1] += row.entered
                 total[2] += row.left
-        return [HistoryRow(day, *rows[day]) for day in sorted(rows)]
+                backfilled[row.day] = backfilled.get(row.day, True) and row.backfilled
+        return [HistoryRow(day, rows[day][0], rows[day][1], rows[day][2], backfilled[day]) for day in sorted(rows)]
 
     def changes(self, segment: str, since: dt.date | str) -> ChangedIds:
         found = self._index_call("changes", segment, optional_day(since, "since"))
@@ -270,8 +292,9 @@ class ShardedIndex(ShardedWrites):
                 left.extend(changed.left)
         return [ChangedDay(day, *days[day]) for day in sorted(days)]
 
-    def wait_evaluation(self, after: dt.date | None, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the next daily evaluation (the coordinator runs it)."""
+    def wait_evaluation(self, after: dt.date | None, timeout: float, segment: str | None = None) -> bool:
+        """Wait up to `timeout` seconds for the next evaluation (a daily one, which the coordinator runs, or a
+        hot or trigger segment's save); the caller reads the changes again either way."""
         fired = self.evaluated.wait(timeout)
         self.evaluated.clear()
         return fired

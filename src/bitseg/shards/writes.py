@@ -57,6 +57,9 @@ class ShardedWrites:
     def _sizes_changed(self) -> None:
         raise NotImplementedError
 
+    def _evaluated(self) -> None:
+        raise NotImplementedError
+
     def _send(self, calls: dict[int, Any]) -> dict[int, Any]:
         """One write round, alone at the gate: no read sees it on some shards and not on others."""
         with self.gate.write():
@@ -137,11 +140,13 @@ class ShardedWrites:
 
     # ── definitions, given to every shard ──
     def save_segment(self, name: str, query: Selection, kind: str | SegmentKind = SegmentKind.STANDARD,
-                     description: str = "") -> Segment:
+                     description: str = "", backfill_days: int = 0) -> Segment:
+        """Saved on every shard; a hot or trigger one records each shard's first row (and its backfill) there."""
         check_name(name, "segment")
         saved = self._send_all("save_segment", (name, query),
-                                   {"kind": kind, "description": description})
+                               {"kind": kind, "description": description, "backfill_days": backfill_days})
         self.segment_cache[name] = saved[0]
+        self._evaluated()
         return saved[0]
 
     def delete_segment(self, name: str) -> None:

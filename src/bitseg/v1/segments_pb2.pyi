@@ -570,20 +570,22 @@ class Segment(_message.Message):
     def __init__(self, name: _Optional[str] = ..., query: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., kind: _Optional[_Union[SegmentKind, str]] = ..., description: _Optional[str] = ...) -> None: ...
 
 class SaveSegmentRequest(_message.Message):
-    __slots__ = ("index", "name", "query", "expr", "kind", "description")
+    __slots__ = ("index", "name", "query", "expr", "kind", "description", "backfill_days")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     EXPR_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_DAYS_FIELD_NUMBER: _ClassVar[int]
     index: str
     name: str
     query: str
     expr: Expr
     kind: SegmentKind
     description: str
-    def __init__(self, index: _Optional[str] = ..., name: _Optional[str] = ..., query: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., kind: _Optional[_Union[SegmentKind, str]] = ..., description: _Optional[str] = ...) -> None: ...
+    backfill_days: int
+    def __init__(self, index: _Optional[str] = ..., name: _Optional[str] = ..., query: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., kind: _Optional[_Union[SegmentKind, str]] = ..., description: _Optional[str] = ..., backfill_days: _Optional[int] = ...) -> None: ...
 
 class SaveSegmentResponse(_message.Message):
     __slots__ = ("segment",)
@@ -763,7 +765,7 @@ class GetStatsResponse(_message.Message):
     def __init__(self, count: _Optional[int] = ..., members: _Optional[_Union[GroupStats, _Mapping]] = ..., rest: _Optional[_Union[GroupStats, _Mapping]] = ...) -> None: ...
 
 class BreakdownRequest(_message.Message):
-    __slots__ = ("index", "query", "segment", "expr", "as_of", "field", "top")
+    __slots__ = ("index", "query", "segment", "expr", "as_of", "field", "top", "start", "end")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     QUERY_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_FIELD_NUMBER: _ClassVar[int]
@@ -771,6 +773,8 @@ class BreakdownRequest(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     FIELD_FIELD_NUMBER: _ClassVar[int]
     TOP_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     index: str
     query: str
     segment: str
@@ -778,15 +782,19 @@ class BreakdownRequest(_message.Message):
     as_of: str
     field: str
     top: int
-    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ..., field: _Optional[str] = ..., top: _Optional[int] = ...) -> None: ...
+    start: str
+    end: str
+    def __init__(self, index: _Optional[str] = ..., query: _Optional[str] = ..., segment: _Optional[str] = ..., expr: _Optional[_Union[Expr, _Mapping]] = ..., as_of: _Optional[str] = ..., field: _Optional[str] = ..., top: _Optional[int] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class ValueCount(_message.Message):
-    __slots__ = ("value", "count")
+    __slots__ = ("value", "count", "revenue")
     VALUE_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
+    REVENUE_FIELD_NUMBER: _ClassVar[int]
     value: str
     count: int
-    def __init__(self, value: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+    revenue: str
+    def __init__(self, value: _Optional[str] = ..., count: _Optional[int] = ..., revenue: _Optional[str] = ...) -> None: ...
 
 class BreakdownResponse(_message.Message):
     __slots__ = ("values",)
@@ -857,16 +865,18 @@ class GetHistoryRequest(_message.Message):
     def __init__(self, index: _Optional[str] = ..., segment: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
 
 class HistoryRow(_message.Message):
-    __slots__ = ("day", "size", "entered", "left")
+    __slots__ = ("day", "size", "entered", "left", "backfilled")
     DAY_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     ENTERED_FIELD_NUMBER: _ClassVar[int]
     LEFT_FIELD_NUMBER: _ClassVar[int]
+    BACKFILLED_FIELD_NUMBER: _ClassVar[int]
     day: str
     size: int
     entered: int
     left: int
-    def __init__(self, day: _Optional[str] = ..., size: _Optional[int] = ..., entered: _Optional[int] = ..., left: _Optional[int] = ...) -> None: ...
+    backfilled: bool
+    def __init__(self, day: _Optional[str] = ..., size: _Optional[int] = ..., entered: _Optional[int] = ..., left: _Optional[int] = ..., backfilled: _Optional[bool] = ...) -> None: ...
 
 class GetHistoryResponse(_message.Message):
     __slots__ = ("rows",)
