@@ -8,6 +8,7 @@ import pytest
 
 import bitseg
 from bitseg.errors import InvalidInputError
+from bitseg.persistence import Store
 from bitseg.server.app import ServerConfig, start
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
@@ -69,3 +70,34 @@ def test_a_cursor_not_made_by_the_server_is_invalid(server) -> None:
         rest(running.address, cursor="not-a-cursor")
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "cursor" in caught.value.details()
+
+
+@pytest.mark.parametrize("snapshot", [True, False])  # the erasure kept in a snapshot, or replayed from the log
+@pytest.mark.parametrize("recreate", [False, True])
+def test_resuming_after_an_erased_id_survives_a_restart(tmp_path, snapshot: bool, recreate: bool) -> None:
+    store = Store(tmp_path).open()
+    index = store.create_index("shop", '[profile]\ncountry = "keyword"\n')
+    index.upsert_profile_columns({"customer": [f"c{i}" for i in range(N)], "country": ["NL"] * N})
+    store.snapshot()
+    index.delete_customers(["c1999"])
+    if recreate:
+        index.upsert_profiles([{"customer": "c1999", "country": "NL"}])
+    if snapshot:
+        store.close()  # a shutdown snapshot holds the erasure
+    else:
+        store.close(snapshot=False)  # a stop without one: the erasure comes back from the log
+    reopened = Store(tmp_path).open()
+    try:
+        running = start(ServerConfig(port=0), reopened)
+        try:
+            client = bitseg.Client(running.address)
+            if recreate:
+                with pytest.raises(InvalidInputError, match="erased and created again"):
+                    list(client.members("shop", "country = 'NL'", after="c1999"))
+            else:
+                assert list(client.members("shop", "country = 'NL'", after="c1999")) == [
+                    f"c{i}" for i in range(2000, N)]
+        finally:
+            running.stop(grace=0)
+    finally:
+        reopened.close(snapshot=False)

@@ -87,3 +87,55 @@ def test_an_import_stream_left_open_is_ended(server: Hostile) -> None:
     assert caught.value.code() is grpc.StatusCode.CANCELLED
     assert time.monotonic() - started < STALL_SECONDS + 3
     channel.close()
+
+
+def test_health_answers_while_every_worker_holds_a_stalled_stream() -> None:
+    """max_streams = max_workers: every worker thread can be taken by a stalled stream; health has its own."""
+    hostile = Hostile(200_000, 0, max_workers=4, max_streams=4, stall_seconds=120.0)
+    try:
+        opened, refused = stall(hostile, 6)
+        assert len(opened) == 4 and set(refused) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+        channel = hostile.channel()
+        health = health_pb2_grpc.HealthStub(channel)
+        for _ in range(20):
+            reply = health.Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        # a call of the service is refused at once rather than queued behind the stalled streams
+        with pytest.raises(grpc.RpcError) as caught:
+            pb_grpc.SegmentServiceStub(channel).Count(pb.CountRequest(index="shop", query="ALL"), timeout=5)
+        assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "max_workers" in caught.value.details()
+        for each, _ in opened:
+            each.close()
+        channel.close()
+    finally:
+        hostile.stop()
+
+
+def test_health_watches_take_call_slots_not_the_health_threads() -> None:
+    """Health watches (streams that stay open) count as calls: past max_workers they are refused, and a health
+    check still answers on the threads kept for it."""
+    import bitseg
+    from bitseg.server.app import ServerConfig, start
+
+    running = start(ServerConfig(port=0, max_workers=2, max_streams=2), bitseg.Catalog())
+    channel = grpc.insecure_channel(running.address)
+    try:
+        health = health_pb2_grpc.HealthStub(channel)
+        watches = [health.Watch(health_pb2.HealthCheckRequest()) for _ in range(3)]
+        statuses = []
+        for watch in watches:
+            try:
+                statuses.append(next(watch).status)
+            except grpc.RpcError as err:
+                statuses.append(err.code())
+        assert statuses.count(health_pb2.HealthCheckResponse.SERVING) == 2
+        assert grpc.StatusCode.RESOURCE_EXHAUSTED in statuses
+        for _ in range(10):
+            assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == \
+                health_pb2.HealthCheckResponse.SERVING
+        for watch in watches:
+            watch.cancel()
+    finally:
+        channel.close()
+        running.stop(grace=0)

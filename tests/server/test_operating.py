@@ -13,8 +13,9 @@ import grpc
 import pytest
 from grpc_status import rpc_status
 
-from bitseg import Client, QueryError
+from bitseg import Catalog, Client, QueryError
 from bitseg.cli import main
+from bitseg.cli.common import UsageError
 from bitseg.cli.config import read_file, resolve
 from bitseg.cli.parser import build_parser
 from bitseg.cli.serve import server_config
@@ -180,6 +181,26 @@ def test_precedence_file_then_environment_then_flag(tmp_path: Path) -> None:
     assert (made.port, made.data_dir, made.keep, made.daily_at.hour, made.daily_at.minute) == (
         7003, "/from/file", 9, 3, 30)
     assert made.limits.max_query_length == 2000
+
+
+def test_the_ingest_budget_is_a_flag_a_config_key_and_a_variable(tmp_path: Path) -> None:
+    config = tmp_path / "bitseg.toml"
+    config.write_text("ingest_budget_bytes = 1000\n")
+    from_file = server_config(build_parser().parse_args(["serve", "--config", str(config)]), {})
+    assert from_file.ingest_budget_bytes == 1000
+    from_env = server_config(build_parser().parse_args(["serve", "--config", str(config)]),
+                             {"BITSEG_INGEST_BUDGET_BYTES": "2000"})
+    assert from_env.ingest_budget_bytes == 2000
+    from_flag = server_config(build_parser().parse_args(["serve", "--ingest-budget-bytes", "3000"]),
+                              {"BITSEG_INGEST_BUDGET_BYTES": "2000"})
+    assert from_flag.ingest_budget_bytes == 3000
+    with pytest.raises(UsageError, match="ingest_budget_bytes must be positive"):
+        server_config(build_parser().parse_args(["serve", "--ingest-budget-bytes", "0"]), {})
+    running = start(ServerConfig(port=0, ingest_budget_bytes=3000), Catalog())
+    try:  # the servicer's budget is the configured one
+        assert running.inflight is not None and running.inflight.budget == 3000
+    finally:
+        running.stop(grace=0)
 
 
 def test_a_config_file_with_an_unknown_key_is_refused_naming_it(tmp_path: Path) -> None:

@@ -75,6 +75,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("stall_seconds", float, 30.0, "end a stream whose peer neither reads nor sends this long (default 30)"),
     Option("max_call_seconds", float, 30.0, "longest a call may run, whatever its deadline (default 30)"),
     Option("max_query_cost", int, 2_000_000_000, "a query's estimated work units, past it refused (default 2e9)"),
+    Option("ingest_budget_bytes", int, 128 << 20, "bytes of ingest messages converted at once; more wait "
+           "(default %(default)s)"),
     Option("metrics_port", _port, None, "serve Prometheus metrics on this port (needs bitseg[metrics])"),
     Option("shards", int, 0, "split every index into N shards on Ray (needs bitseg[ray]; 0: one process)"),
     Option("ray_address", str, None, "with --shards: join the Ray cluster at ADDR instead of starting one"),

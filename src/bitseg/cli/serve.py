@@ -82,6 +82,8 @@ def server_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         raise UsageError(f"--shards must be 0 (one process) or more, not {settings['shards']}")
     if settings["ray_address"] and not settings["shards"]:
         raise UsageError("--ray-address needs --shards N")
+    if settings["ingest_budget_bytes"] < 1:
+        raise UsageError(f"ingest_budget_bytes must be positive, not {settings['ingest_budget_bytes']}")
     if settings["keep_snapshots"] < 2:
         raise UsageError("keep_snapshots must be at least 2: the previous snapshot is the fallback for a damaged one")
     try:
@@ -95,6 +97,7 @@ def server_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
                         max_concurrent_rpcs=settings["max_concurrent_rpcs"], max_streams=settings["max_streams"],
                         stall_seconds=settings["stall_seconds"], max_call_seconds=settings["max_call_seconds"],
                         max_query_cost=settings["max_query_cost"],
+                        ingest_budget_bytes=settings["ingest_budget_bytes"],
                         limits=Limits(max_query_length=settings["max_query_bytes"], max_depth=settings["max_depth"],
                                       max_in_values=settings["max_in_values"]),
                         data_dir=settings["data_dir"], daily_at=settings["snapshot_time"],

@@ -6,6 +6,10 @@ callback that fires when the caller goes away) and makes it current for the thre
 inside long loops, so abandoned work stops within one step: the error unwinds through the index lock, which is
 released on the way out. Outside a call (the Python API, tests, replay) the current budget is `UNLIMITED`.
 
+Lock waits are bounded the same way: `hold(lock)` takes an index lock within what is left of the call's
+deadline, looking at its cancellation flag while it waits, so a call queued behind a long write or query gives up
+in time instead of waiting for the lock and then for its work.
+
 A context variable rather than a parameter on every Index method: every read path (counts, members, stats,
 membership, tiers) is covered without threading an argument through each signature and the planner.
 
@@ -32,11 +36,13 @@ import contextlib
 import contextvars
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 from bitseg.errors import CancelledError, DeadlineExceededError, LimitError
 
 DEFAULT_MAX_SECONDS = 30.0   # a call's deadline when the client gives none or a longer one
 DEFAULT_MAX_COST = 2_000_000_000  # work units (≈ lines read × measures): about a minute of CPU
+LOCK_POLL_SECONDS = 0.05  # how often a call waiting for a lock looks at its cancellation flag
 
 
 class Budget:
@@ -93,3 +99,55 @@ def spending(budget: Budget) -> Iterator[Budget]:
         yield budget
     finally:
         _current.reset(token)
+
+
+class Lock(Protocol):
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+def acquire(lock: Lock) -> None:
+    """Take `lock`, waiting no longer than the current call's deadline and not past its cancellation.
+
+    Raises DeadlineExceededError or CancelledError (the lock not taken) when the call is spent while it waits;
+    outside a call (UNLIMITED) it simply waits.
+
+    >>> import threading
+    >>> lock = threading.Lock()
+    >>> lock.acquire()
+    True
+    >>> with spending(Budget(seconds=0.1)):
+    ...     acquire(lock)
+    Traceback (most recent call last):
+    ...
+    bitseg.errors.DeadlineExceededError: the call's deadline passed while it waited for the index (a write or a long query held it); its work was abandoned
+    """
+    if lock.acquire(blocking=False):
+        return
+    spending = _current.get()
+    if spending is UNLIMITED:
+        lock.acquire()
+        return
+    while True:
+        try:
+            spending.check()
+        except DeadlineExceededError:
+            raise DeadlineExceededError("the call's deadline passed while it waited for the index (a write or a "
+                                        "long query held it); its work was abandoned") from None
+        wait = LOCK_POLL_SECONDS
+        left = spending.remaining()
+        if left is not None:
+            wait = min(wait, max(left, 0.0))
+        if lock.acquire(timeout=wait):
+            return
+
+
+@contextlib.contextmanager
+def hold(lock: Lock) -> Iterator[None]:
+    """Hold `lock` for the block, taken with `acquire` (bounded by the current call's budget)."""
+    acquire(lock)
+    try:
+        yield
+    finally:
+        lock.release()

@@ -9,6 +9,7 @@ node and between the passes of a line scan, and a plan whose estimated cost is p
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -19,6 +20,7 @@ from bitseg.index import plan as p
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField
 from bitseg.index.plan import IndexData, Plan
+from bitseg.index.sharing import kept, sharing
 from bitseg.query.expressions import Node
 
 
@@ -32,7 +34,8 @@ def execute(plan: Plan, data: IndexData) -> BitMap:
     spending = budget.current()
     if spending.max_cost is not None:
         spending.check_cost(plan.cost(), f"the query {_short(plan.text)}" if plan.text else "the query")
-    return run(plan.root, data)
+    with sharing():  # scans of the same lines share their measures (sharing.py)
+        return run(plan.root, data)
 
 
 def run(node: p.PlanNode, data: IndexData) -> BitMap:
@@ -130,47 +133,76 @@ def _view_window(node: p.ViewWindow, data: IndexData) -> BitMap:
 
 
 def _line_scan(node: p.LineScan, data: IndexData) -> BitMap:
-    """One pass over the lines of the window: same-line filters, then measures per customer."""
-    measures = {m.measure for m in node.measures}
-    names = {"column", "day", "quantity", *(f.dim for f in node.filters if isinstance(f, p.DimCodes))}
-    names |= {"amount"} if "sum_amount" in measures else set()
-    names |= {"order"} if "count" in measures else set()
-    lines = data.lines.gather(sorted(names), list(node.slices))
-    mask = np.ones(len(lines["column"]), dtype=bool)
-    for test in node.filters:
+    """One pass over the lines of the window: same-line filters, then measures per customer.
+
+    Within a call the measures (and the buyers) of the same window and filters are computed once (sharing.py).
+    """
+    key = ("scan", node.slices, node.filters)
+
+    def read() -> tuple[dict[str, np.ndarray], np.ndarray]:
+        measures = {m.measure for m in node.measures}
+        names = {"column", "day", "quantity", *(f.dim for f in node.filters if isinstance(f, p.DimCodes))}
+        names |= {"amount"} if "sum_amount" in measures else set()
+        names |= {"order"} if "count" in measures else set()
+        lines = data.lines.gather(sorted(names), list(node.slices))
         budget.check()
-        if isinstance(test, p.DimCodes):
-            table = _lookup([code + 1 for code in test.codes], test.size + 1)
-            mask &= table[lines[test.dim] + 1]  # code -1 (NULL) is entry 0
-        else:
-            mask &= OPERATORS[test.op](lines["day"], test.day)
-    return _per_customer(node.measures, lines, mask, data)
+        mask = np.ones(len(lines["column"]), dtype=bool)
+        for test in node.filters:
+            budget.check()
+            if isinstance(test, p.DimCodes):
+                table = _lookup([code + 1 for code in test.codes], test.size + 1)
+                mask &= table[lines[test.dim] + 1]  # code -1 (NULL) is entry 0
+            else:
+                mask &= OPERATORS[test.op](lines["day"], test.day)
+        return lines, mask
+
+    return _per_customer(key, node.measures, read, data)
 
 
 def _line_bitmaps(node: p.LineBitmaps, data: IndexData) -> BitMap:
     """The lines the filters' value bitmaps select in the window, then measures per customer over them only."""
-    at = postings.positions(data.lines, [(f.dim, f.codes, f.size) for f in node.filters], list(node.slices))
-    names = {"column", "quantity", *(_MEASURE_COLUMNS[m.measure] for m in node.measures)}
-    lines = {name: data.lines[name][at] for name in names}
-    return _per_customer(node.measures, lines, np.ones(len(at), dtype=bool), data)
+    key = ("bitmaps", node.slices, node.filters)
+
+    def read() -> tuple[dict[str, np.ndarray], np.ndarray]:
+        at = postings.positions(data.lines, [(f.dim, f.codes, f.size) for f in node.filters], list(node.slices))
+        budget.check()
+        names = {"column", "quantity", *(_MEASURE_COLUMNS[m.measure] for m in node.measures)}
+        return {name: data.lines[name][at] for name in names}, np.ones(len(at), dtype=bool)
+
+    return _per_customer(key, node.measures, read, data)
 
 
 _MEASURE_COLUMNS = {"sum_amount": "amount", "sum_quantity": "quantity", "count": "order", "days": "day"}
 
 
-def _per_customer(measures: tuple[p.MeasureTest, ...], lines: dict[str, np.ndarray], mask: np.ndarray,
-                  data: IndexData) -> BitMap:
-    """Customers with a purchase among the lines of `mask`, or whose measures over them all hold."""
-    purchase = mask & (lines["quantity"] > 0)
+def _per_customer(key: tuple, measures: tuple[p.MeasureTest, ...],
+                  read: Callable[[], tuple[dict[str, np.ndarray], np.ndarray]], data: IndexData) -> BitMap:
+    """Customers with a purchase among the lines `read` selects (lines, mask), or whose measures over them all
+    hold; what was computed for the same `key` earlier in the call is reused, and the lines read at most once."""
+    found: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+
+    def lines() -> tuple[dict[str, np.ndarray], np.ndarray]:
+        if not found:
+            found.append(read())
+        return found[0]
+
+    def buyers() -> BitMap:
+        columns, mask = lines()
+        return from_ids(columns["column"][mask & (columns["quantity"] > 0)])
+
     if not measures:
-        return from_ids(lines["column"][purchase])
-    size = data.column_count
-    keep = np.ones(size, dtype=bool)
+        return kept((*key, "buyers"), buyers)
+    keep = np.ones(data.column_count, dtype=bool)
     for measure in measures:
         budget.check()
-        values = asof.measure(measure.measure, lines, mask, purchase, size)
+        values = kept((*key, measure.measure), functools.partial(_measure, measure.measure, lines, data.column_count))
         keep &= asof.compare(values, measure.op, measure.threshold)
     return from_mask(keep) & data.existence
+
+
+def _measure(name: str, read: Callable[[], tuple[dict[str, np.ndarray], np.ndarray]], size: int) -> np.ndarray:
+    lines, mask = read()
+    return asof.measure(name, lines, mask, mask & (lines["quantity"] > 0), size)
 
 
 def _short(text: str) -> str:

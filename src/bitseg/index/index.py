@@ -22,6 +22,7 @@ from bitseg.index import distinct, planner
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.buckets import Buckets
+from bitseg.index.budget import hold
 from bitseg.index.builtins import Builtins
 from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, make_field
@@ -32,6 +33,7 @@ from bitseg.index.lines import LineStore
 from bitseg.index.orderids import OrderIds
 from bitseg.index.probe import Probe
 from bitseg.index.segments import Registry, Segment, Tiering
+from bitseg.index.sharing import sharing
 from bitseg.index.stats import Stats
 from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
 from bitseg.index.translate import Translator, column_of_cursor, cursor_of
@@ -206,16 +208,8 @@ class Index(Writes, Insight):
     def count_batch(self, selections: Sequence[Selection | Exception],
                     as_of: Day = None) -> list[tuple[int, list[str]] | Exception]:
         """Per selection its count and warnings, or its error (an error given is passed through), on one state."""
-        out: list[tuple[int, list[str]] | Exception] = []
-        for selection in selections:
-            if isinstance(selection, Exception):
-                out.append(selection)
-                continue
-            try:
-                out.append(self._counted(selection, as_of))
-            except Exception as err:  # noqa: BLE001 - each entry carries its own error
-                out.append(err)
-        return out
+        with sharing():
+            return [statistics.entry(selection, lambda query: self._counted(query, as_of)) for selection in selections]
 
     def members(self, query: str | Node, as_of: Day = None, after: str | None = None,
                 limit: int | None = None) -> list[str]:
@@ -238,7 +232,7 @@ class Index(Writes, Insight):
         if limit is not None and limit < 0:
             raise InvalidInputError(f"limit must not be negative, not {limit}")
         start = column_of_cursor(cursor) if cursor else None
-        with self.lock:
+        with hold(self.lock):
             if start is None and after:
                 start = self.translator.resume_column(after)
             columns = bitmap_columns(self._evaluate(query, as_of))
@@ -268,7 +262,8 @@ class Index(Writes, Insight):
         if column is None:
             return [False] * len(segments)
         day, probe = self.as_of(as_of), Probe(self, column)
-        return [self._in_segment(probe, name, day) for name in segments]
+        with sharing():
+            return [self._in_segment(probe, name, day) for name in segments]
 
     @locked
     def customer_segments(self, customer_id: str, as_of: Day = None) -> list[str]:
@@ -276,7 +271,8 @@ class Index(Writes, Insight):
         if column is None:
             raise NotFoundError(f"unknown customer {customer_id!r}")
         day, probe = self.as_of(as_of), Probe(self, column)
-        return [name for name in sorted(self.segments) if self._in_segment(probe, name, day)]
+        with sharing():
+            return [name for name in sorted(self.segments) if self._in_segment(probe, name, day)]
 
     @locked
     def get_list(self, name: str) -> list[str]:
@@ -289,15 +285,17 @@ class Index(Writes, Insight):
     @locked
     def count_tiers(self, name: str, as_of: Day = None) -> list[tuple[str, int]]:
         """Customers per tier, each in the first tier it matches; the counts add up to the index size."""
-        return statistics.tier_counts(self.registry.tiering(name), self.existence,
-                                      lambda query: self._evaluate(query, as_of))
+        with sharing():  # tiers over the same lines share their measures: each tier costs a compare
+            return statistics.tier_counts(self.registry.tiering(name), self.existence,
+                                          lambda query: self._evaluate(query, as_of))
 
     # ── hot and trigger segments: the daily evaluation, history and changes ──
     @locked
     def daily_evaluation(self, day: dt.date) -> dict[str, Any]:
         """The members of every hot and trigger segment as of `day`, for `record_evaluation` (reads only)."""
-        segments = [[s.name, s.kind.value, self._evaluate(InSegment(s.name), day).serialize()]
-                    for s in self.segments.values() if s.kind in TRACKED]
+        with sharing():
+            segments = [[s.name, s.kind.value, self._evaluate(InSegment(s.name), day).serialize()]
+                        for s in self.segments.values() if s.kind in TRACKED]
         return {"day": day_number(day), "segments": segments}
 
     @property

@@ -55,6 +55,7 @@ from collections.abc import Callable, Generator
 from typing import Any, Protocol, TypeVar
 
 from bitseg.errors import InvalidInputError, NotFoundError
+from bitseg.index.budget import hold
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -82,7 +83,7 @@ def write(method: Method) -> Method:
 
     @functools.wraps(method)
     def wrapper(self: Writable, *args: Any, **kwargs: Any) -> Any:
-        with self.write_lock:
+        with hold(self.write_lock):  # a call's wait for another write is bounded by its deadline
             if self.retired:
                 raise NotFoundError(f"unknown index {self.name!r}")  # dropped: a stale handle writes nowhere
             outer = not self._writing
@@ -102,7 +103,7 @@ def write(method: Method) -> Method:
                     if logged is None:
                         raise AssertionError(f"write {op} changes {self.name!r} without saying what to log")
                     journal(self.journal_name, op, logged)  # log: raising drops the prepared change
-                with self.lock:  # publish
+                with self.lock:  # publish: logged, so it waits for the readers however long they take
                     try:
                         next(steps)
                     except StopIteration as done:
@@ -120,10 +121,12 @@ def write(method: Method) -> Method:
 
 
 def locked(method: Method) -> Method:
-    """A read that holds the owner's readers' lock, so it never sees half a write (it never waits for a log)."""
+    """A read that holds the owner's readers' lock, so it never sees half a write (it never waits for a log).
+
+    The wait for the lock (a write publishing, another read running) is bounded by the call's budget."""
     @functools.wraps(method)
     def wrapper(self: Writable, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
+        with hold(self.lock):
             return method(self, *args, **kwargs)
     return wrapper  # type: ignore[return-value]
 

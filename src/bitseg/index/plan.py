@@ -1,7 +1,5 @@
 """Plans: what the planner (`planner.py`) decides and the executor (`executor.py`) runs, as frozen dataclasses.
 
-    text ──▶ tokens ──▶ tree ──▶ checked tree ──▶ normalised tree ──plan──▶ plan ──execute──▶ bitmap
-
 A plan is valid for one evaluation: one day (dates are day numbers in it) and one version of the data (it names
 value codes, time buckets and line slices). Each node is a bitmap of customers with its access path chosen;
 `children()` walks the tree (Explain --analyze can time each node), and `Plan.explain()` prints it, one line per
@@ -54,8 +52,7 @@ class IndexData(Protocol):
 
 @dataclass(frozen=True)
 class PlanNode:
-    # The tree node planned, for its canonical text; not part of the plan's identity.
-    source: ex.Node | None = field(default=None, compare=False, repr=False, kw_only=True)
+    source: ex.Node | None = field(default=None, compare=False, repr=False, kw_only=True)  # for its text only
 
     def children(self) -> tuple[PlanNode, ...]:
         """The nodes whose bitmaps this one combines, in the order they run."""
@@ -366,11 +363,15 @@ class Plan:
             stack.extend((depth + 1, child) for child in reversed(node.children()))
 
     def cost(self) -> int:
-        """The estimated work of the plan; a saved segment counts as a cache hit (a miss runs under the budget)."""
-        total, stack = 0, [self.root]
+        """The estimated work of the plan; a saved segment counts as a cache hit (a miss runs under the budget);
+        scans of the same lines and measures count once (the executor shares them, `sharing.py`)."""
+        total, stack, scans = 0, [self.root], set()
         while stack:
             node = stack.pop()
-            total += node.cost()
+            scan = (node.slices, node.filters, tuple(sorted({m.measure for m in node.measures}))) if isinstance(
+                node, LineScan | LineBitmaps) else None
+            total += 1 if scan is not None and scan in scans else node.cost()
+            scans.add(scan)
             if not isinstance(node, CachedSegment):  # its subplan is made only when the cache misses
                 stack.extend(node.children())
         return total
@@ -386,8 +387,7 @@ class Plan:
         show(self.root, 0, False)
         return "\n".join(out)
 
-    def __str__(self) -> str:
-        return self.explain()
+    __str__ = explain
 
 
 def _count(n: int, noun: str) -> str:

@@ -15,12 +15,14 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
 
 from bitseg.days import day_date
-from bitseg.errors import InvalidInputError
+from bitseg.errors import CancelledError, DeadlineExceededError, InvalidInputError
+from bitseg.index import budget
 from bitseg.index.arrays import distinct
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.builtins import Builtins
@@ -139,12 +141,30 @@ def purchase_breakdown(lines: LineStore, dim: str, members: BitMap, low: int | N
     return rows[:top]
 
 
+def entry(selection: Any, count: Callable[[Any], Any]) -> Any:
+    """`count(selection)`, or the error it raised, as one entry of a batch (an error given is passed through).
+
+    A spent budget is raised, not kept: the whole call is abandoned, not one entry."""
+    if isinstance(selection, Exception):
+        return selection
+    try:
+        return count(selection)
+    except (DeadlineExceededError, CancelledError):
+        raise
+    except Exception as err:  # noqa: BLE001 - each entry carries its own error
+        return err
+
+
 def tier_counts(tiering: Tiering, existence: BitMap,
                 evaluate: Callable[[str], BitMap]) -> list[tuple[str, int]]:
     """Customers per tier, each in the first tier it matches, then the default tier: they add up to everyone."""
     remaining = BitMap(existence)
     counts = []
     for tier, query in tiering.tiers:
+        budget.check()
+        if not remaining:  # everyone has a tier already: the later ones are empty
+            counts.append((tier, 0))
+            continue
         members = evaluate(query) & remaining
         remaining -= members
         counts.append((tier, len(members)))

@@ -44,8 +44,8 @@ class Translator:
         self._columns: dict[str, int] = {}
         self._keys = np.empty(1024, dtype=object)
         self.size = 0  # columns ever assigned
-        # the columns of erased ids, so that a stream resumed `after` one resumes where it was (not persisted:
-        # after a restart, only the erasures replayed from the log are known)
+        # the columns of erased ids, so that a stream resumed `after` one resumes where it was (kept in
+        # snapshots since 2026-12; an older snapshot knows only the erasures replayed from the log after it)
         self._erased: dict[str, list[int]] = {}
 
     def column(self, key: str) -> int | None:
@@ -122,8 +122,17 @@ class Translator:
 
     # ── persistence: plain values and numpy arrays; the arrays are live, read them under the owner's lock ──
     def state(self) -> dict[str, Any]:
-        """`keys`: the external id of each column ever assigned (an object array), None where erased."""
-        return {"keys": self._keys[: self.size]}
+        """`keys`: the external id of each column ever assigned (an object array), None where erased; once an id
+        was erased, `erased_keys` and `erased_columns`: each erased id with a column it had (twice if erased
+        twice), so that resuming a member stream after it stays exact across a restart."""
+        state: dict[str, Any] = {"keys": self._keys[: self.size]}
+        if self._erased:
+            pairs = [(key, column) for key, columns in self._erased.items() for column in columns]
+            erased_keys = np.empty(len(pairs), dtype=object)
+            erased_keys[:] = [key for key, _ in pairs]
+            state["erased_keys"] = erased_keys
+            state["erased_columns"] = np.array([column for _, column in pairs], dtype=np.int64)
+        return state
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Self:
@@ -134,6 +143,8 @@ class Translator:
         >>> back = Translator.from_state(t.state())
         >>> back.to_keys([0, 1, 2]).tolist(), back.column("c"), back.to_columns(["d"]).tolist()
         (['a', None, 'c'], 2, [3])
+        >>> back.resume_column("b")  # the erased id's position is kept too
+        1
         """
         translator = cls()
         keys = state["keys"]
@@ -142,4 +153,8 @@ class Translator:
         translator._keys[:size] = keys
         live_keys, live_columns = translator.items()
         translator._columns = dict(zip(live_keys.tolist(), live_columns.tolist()))
+        erased_keys, erased_columns = state.get("erased_keys"), state.get("erased_columns")  # absent before 2026-12
+        if erased_keys is not None and erased_columns is not None:
+            for key, column in zip(list(erased_keys), np.asarray(erased_columns).tolist()):
+                translator._erased.setdefault(key, []).append(int(column))
         return translator

@@ -20,7 +20,11 @@ NPY, MSGPACK = ".npy", ".msgpack"  # numeric arrays; object arrays and long list
 
 # part of an index's state → {path inside the part ("" for the part itself) → file}
 LAYOUT: dict[str, dict[str, str]] = {
-    "translator": {"keys": "keys.msgpack"},  # external id by column, None where erased
+    "translator": {
+        "keys": "keys.msgpack",  # external id by column, None where erased
+        "erased_keys": "erased.keys.msgpack",  # each erased id (since 2026-12; absent before) ...
+        "erased_columns": "erased.columns.npy",  # ... and a column it had
+    },
     "existence": {},
     "fields": {
         "*.values": "fields.{}.values.npy",  # numbers by column

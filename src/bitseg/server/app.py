@@ -38,8 +38,9 @@ from bitseg.errors import PersistenceError
 from bitseg.index.budget import DEFAULT_MAX_COST, DEFAULT_MAX_SECONDS
 from bitseg.persistence import Store
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
-from bitseg.server.guard import Guards, keepalive_options
+from bitseg.server.guard import HEALTH_THREADS, Guards, Reserved, keepalive_options
 from bitseg.server.handlers import method_handlers
+from bitseg.server.inflight import DEFAULT_BUDGET, InFlight
 from bitseg.server.logs import access_log
 from bitseg.server.metrics import Metrics
 from bitseg.server.monitor import Monitor
@@ -62,12 +63,13 @@ class ServerConfig:
     tls_cert: bytes | None = None          # PEM; TLS when both cert and key are given
     tls_key: bytes | None = None
     max_message_bytes: int = 64 * 1024 * 1024   # both directions; a member chunk of 1M ids fits
-    max_workers: int = 32                  # threads: every open stream holds one
+    max_workers: int = 32                  # threads for calls (every open stream holds one); health has its own
     max_concurrent_rpcs: int | None = None  # past this, RESOURCE_EXHAUSTED instead of a queue; None: max_workers
     max_streams: int | None = None         # streams open at once; None: max_workers - 8 (threads kept for the rest)
     stall_seconds: float = 30.0            # a stream whose peer neither reads nor sends this long is ended
     max_call_seconds: float = DEFAULT_MAX_SECONDS  # caps every call's deadline (the client's, if shorter)
     max_query_cost: int | None = DEFAULT_MAX_COST  # estimated work units a query may cost (None: no ceiling)
+    ingest_budget_bytes: int = DEFAULT_BUDGET  # ingest messages converted at once (inflight.py); more wait
     keepalive_seconds: float = 60.0        # pings on idle connections find dead peers
     idle_seconds: float = 30 * 60.0        # a connection with no call for this long is closed
     limits: Limits = DEFAULT_LIMITS        # for the catalog the server creates
@@ -138,6 +140,8 @@ class BearerAuth(grpc.ServerInterceptor):
 
 class Server:
     """A running server: its port, its indexes, and a graceful stop."""
+
+    inflight: InFlight | None = None  # the byte budget of ingest messages being converted
 
     def __init__(self, grpc_server: grpc.Server, port: int, health_servicer: health.HealthServicer,
                  catalog: Catalog | Store, config: ServerConfig, monitor: Monitor, guards: Guards) -> None:
@@ -261,11 +265,16 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     metrics = Metrics() if config.metrics_port is not None else None
     monitor = Monitor(servicer.catalog, servicer.store, metrics)
     servicer.server_info = monitor.info
-    interceptors = [BearerAuth(config.token)] if config.token else []
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
-                         interceptors=interceptors, options=config.options,
-                         maximum_concurrent_rpcs=config.concurrent_rpcs)
-    guards = Guards(config.max_call_seconds, config.max_query_cost, config.streams, config.stall_seconds)
+    servicer.inflight = InFlight(config.ingest_budget_bytes)
+    guards = Guards(config.max_call_seconds, config.max_query_cost, config.streams, config.stall_seconds,
+                    max_calls=min(config.concurrent_rpcs, config.max_workers))
+    interceptors: list[grpc.ServerInterceptor] = [Reserved(guards.calls, f"/{SERVICE}/")]
+    if config.token:
+        interceptors.insert(0, BearerAuth(config.token))
+    # HEALTH_THREADS more threads than calls may hold (guard.py): health checks always find one
+    pool = futures.ThreadPoolExecutor(max_workers=config.max_workers + HEALTH_THREADS, thread_name_prefix="rpc")
+    server = grpc.server(pool, interceptors=interceptors, options=config.options,
+                         maximum_concurrent_rpcs=config.concurrent_rpcs + HEALTH_THREADS)
     handlers = method_handlers(servicer, monitor, guards)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
     server.add_registered_method_handlers(SERVICE, handlers)
@@ -290,7 +299,9 @@ def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
     if port == 0:
         raise ListenError(f"cannot listen on {address}: the port is taken by another process or the host is "
                           f"not an address of this machine (choose another with --port/--host)")
-    return Server(server, port, health_servicer, catalog, config, monitor, guards)
+    built = Server(server, port, health_servicer, catalog, config, monitor, guards)
+    built.inflight = servicer.inflight
+    return built
 
 
 def start(config: ServerConfig, catalog: Catalog | Store | None = None) -> Server:

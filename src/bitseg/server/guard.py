@@ -2,8 +2,12 @@
 
 - Every call runs under a `Budget` (index/budget.py): the client's deadline capped by the server's maximum, and
   a flag the transport sets when the caller cancels or goes away, so the executor abandons the work.
+- Every call of the service holds a call slot while it runs: at most `max_workers` at once (or
+  `max_concurrent_rpcs` when lower), past it RESOURCE_EXHAUSTED rather than a queue. The thread pool has
+  `HEALTH_THREADS` more threads than that, which only health checks can use (health watches and reflection take
+  a call slot too, `Reserved`), so no number of stalled or slow calls can keep a health check from an answer.
 - Streams (StreamMembers, StreamChanges, the ingest streams) each hold a worker thread while open; at most
-  `max_streams` run at once, below the worker pool, so health checks and unary reads always find a thread.
+  `max_streams` run at once, below the worker pool, so unary reads always find a thread.
   Past it a stream is refused with RESOURCE_EXHAUSTED rather than queued.
 - A stream whose reader stops reading (a send that does not complete) or whose writer stops sending (an import
   left open) for `stall_seconds` is cancelled by the watchdog, which frees its thread.
@@ -24,6 +28,8 @@ from bitseg.errors import OverloadedError
 from bitseg.index.budget import Budget
 
 log = logging.getLogger("bitseg.server")
+HEALTH_THREADS = 4  # threads of the pool only health checks use
+HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 
 
 def keepalive_options(keepalive_seconds: float, idle_seconds: float) -> list[tuple[str, int]]:
@@ -49,19 +55,63 @@ def call_budget(context: grpc.ServicerContext, max_seconds: float, max_cost: int
 
 
 class StreamSlots:
-    """At most `limit` streams open at once; past it OverloadedError (RESOURCE_EXHAUSTED), never a queue."""
+    """At most `limit` calls (of a `kind`) at once; past it OverloadedError (RESOURCE_EXHAUSTED), never a queue."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, kind: str = "streams", setting: str = "max_streams") -> None:
         self.limit = limit
+        self.kind, self.setting = kind, setting
         self._free = threading.BoundedSemaphore(limit)
 
     def take(self, method: str) -> None:
         if not self._free.acquire(blocking=False):
-            raise OverloadedError(f"too many open streams ({self.limit}, the server's max_streams): {method} "
-                                  "refused; retry later")
+            raise OverloadedError(f"too many {self.kind} at once ({self.limit}, the server's {self.setting}): "
+                                  f"{method} refused; retry later")
 
     def give(self) -> None:
         self._free.release()
+
+
+class Reserved(grpc.ServerInterceptor):
+    """Calls outside the service (health watches, reflection) take a call slot, so only health checks use the
+    threads kept for them; the service's own handlers take theirs themselves (`handlers.py`)."""
+
+    def __init__(self, calls: StreamSlots, service_prefix: str) -> None:
+        self.calls = calls
+        self.prefix = service_prefix
+
+    def intercept_service(self, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
+        handler = continuation(details)
+        if handler is None or details.method == HEALTH_CHECK or details.method.startswith(self.prefix):
+            return handler
+        calls, method = self.calls, details.method
+        if handler.unary_unary is not None or handler.stream_unary is not None:
+            inner = handler.unary_unary or handler.stream_unary
+
+            def unary(request: Any, context: grpc.ServicerContext) -> Any:
+                _take(calls, method, context)
+                try:
+                    return inner(request, context)
+                finally:
+                    calls.give()
+            factory = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
+            return factory(unary, handler.request_deserializer, handler.response_serializer)
+        streaming = handler.unary_stream or handler.stream_stream
+
+        def stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            _take(calls, method, context)
+            try:
+                yield from streaming(request, context)
+            finally:
+                calls.give()
+        factory = grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
+        return factory(stream, handler.request_deserializer, handler.response_serializer)
+
+
+def _take(calls: StreamSlots, method: str, context: grpc.ServicerContext) -> None:
+    try:
+        calls.take(method)
+    except OverloadedError as err:
+        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(err))
 
 
 class Watchdog:
@@ -126,10 +176,11 @@ class Guards:
     """The guards of one server: how each call's budget is made, the stream slots and the watchdog."""
 
     def __init__(self, max_call_seconds: float, max_query_cost: int | None, max_streams: int,
-                 stall_seconds: float) -> None:
+                 stall_seconds: float, max_calls: int | None = None) -> None:
         self.max_call_seconds = max_call_seconds
         self.max_query_cost = max_query_cost
         self.slots = StreamSlots(max_streams)
+        self.calls = StreamSlots(max_calls or max_streams + 8, "calls", "max_workers")
         self.watchdog = Watchdog(stall_seconds)
 
     def budget(self, context: grpc.ServicerContext, open_ended: bool = False) -> Budget:

@@ -78,8 +78,10 @@ def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_stream
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         request = None
-        taken = False
+        taken = called = False
         try:
+            guards.calls.take(name)
+            called = True
             if client_streaming:
                 guards.slots.take(name)
                 taken = True
@@ -93,6 +95,8 @@ def _wrap_unary(name: str, behaviour: Callable, request_type: Any, client_stream
         finally:
             if taken:
                 guards.slots.give()
+            if called:
+                guards.calls.give()
             _log_call(name, context, code, started, request, monitor)
     return handle
 
@@ -106,7 +110,12 @@ def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_strea
         sent = 0
         key = guards.watchdog.key()
         try:
-            guards.slots.take(name)
+            guards.calls.take(name)
+            try:
+                guards.slots.take(name)
+            except Exception:
+                guards.calls.give()
+                raise
         except Exception as err:  # noqa: BLE001
             code, refusal = status_of(err)
             _log_call(name, context, code, started, None, monitor)
@@ -134,6 +143,7 @@ def _wrap_stream(name: str, behaviour: Callable, request_type: Any, client_strea
         finally:
             guards.watchdog.done(key)
             guards.slots.give()
+            guards.calls.give()
             if code is grpc.StatusCode.OK and not context.is_active():
                 code = grpc.StatusCode.CANCELLED  # the client went away or the deadline passed mid-stream
             _log_call(name, context, code, started, request, monitor, messages=sent)

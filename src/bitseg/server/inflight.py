@@ -2,8 +2,8 @@
 the servicer holds a message's size against the budget while it turns it into columns and applies it.
 
 A message waits until it fits (the client waits, its stream is not read meanwhile); one larger than the whole
-budget is admitted alone. The server's budget is `DEFAULT_BUDGET` (128 MiB, or the environment's
-`BITSEG_INGEST_BUDGET_BYTES`). After `wait` seconds the call is refused with OverloadedError (RESOURCE_EXHAUSTED).
+budget is admitted alone. The server's budget is its `ingest_budget_bytes` (`bitseg serve --ingest-budget-bytes`,
+the config key or `BITSEG_INGEST_BUDGET_BYTES`; default 128 MiB). After `wait` seconds the call is refused with OverloadedError (RESOURCE_EXHAUSTED).
 
 >>> budget = InFlight(100, wait=0.01)
 >>> with budget.hold(60):
