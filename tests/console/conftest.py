@@ -21,6 +21,7 @@ from bitseg.server.app import Server, ServerConfig
 from bitseg.server.app import start as start_server
 
 HISTORY_DAYS = 7
+BACKFILL_DAYS = 5  # `recent` was saved with its history of the 5 days before backfilled
 HOT_QUERY = "last_purchase_date >= -30d"
 
 
@@ -40,14 +41,16 @@ def client(server: Server) -> Iterator[Client]:
 
 @pytest.fixture(scope="package")
 def demo(server: Server, client: Client) -> str:
-    """The demo index with saved segments: `recent` (hot, a daily history of HISTORY_DAYS days) and `vip`."""
+    """The demo index with saved segments: `recent` (hot, a daily history of HISTORY_DAYS days
+    after BACKFILL_DAYS backfilled ones) and `vip`."""
     store: Any = server.catalog
     today = store._local_date(store.get("demo"))
     first = today - dt.timedelta(days=HISTORY_DAYS - 1)
     real_clock = store.clock
     store.clock = SimulatedClock(f"{first.isoformat()}T12:00:00+00:00")  # saved a week ago: its first row
     try:
-        client.save_segment("demo", "recent", HOT_QUERY, kind="hot", description="bought in the last 30 days")
+        client.save_segment("demo", "recent", HOT_QUERY, kind="hot", description="bought in the last 30 days",
+                            backfill_days=BACKFILL_DAYS)
     finally:
         store.clock = real_clock
     for back in range(HISTORY_DAYS - 2, -1, -1):

@@ -21,6 +21,8 @@ from bitseg import Client
 from bitseg.console import Running
 from bitseg.errors import QueryError
 
+from .conftest import BACKFILL_DAYS, HISTORY_DAYS
+
 WAIT = 15  # seconds for the page to show an answer: generous, CI machines are shared
 
 
@@ -166,11 +168,22 @@ def test_a_hot_segment_shows_its_history_one_point_per_day(browser: Any, console
         wait_for(browser, lambda: browser.execute_script("return !!window.bitsegCharts['breakdown-chart']"),
                  "the charts")
         history = client.history("demo", "recent")
-        assert len(history) == 7 and len({h.day for h in history}) == 7
-        xs, size, entered, left = browser.execute_script("return window.bitsegCharts['history-chart'].data")
+        assert len(history) == HISTORY_DAYS + BACKFILL_DAYS == len({h.day for h in history})
+        assert [h.backfilled for h in history] == [True] * BACKFILL_DAYS + [False] * HISTORY_DAYS
+        xs, size, entered, left, backfilled = browser.execute_script(
+            "return window.bitsegCharts['history-chart'].data")
         assert [dt.datetime.fromtimestamp(x, dt.UTC).date() for x in xs] == [h.day for h in history]
         assert (size, entered, left) == ([h.size for h in history], [h.entered for h in history],
                                          [h.left for h in history])
+        # The backfilled days are marked: hollow points over the size line there, nothing on the recorded days.
+        assert backfilled == [h.size if h.backfilled else None for h in history]
+        assert browser.execute_script(
+            "const u = window.bitsegCharts['history-chart'], s = u.series[4];"
+            "return [s.label, s.points.show(u, 4), s.points.fill(u, 4), s.points.size, s.paths(u, 4, 0, 11)]"
+        ) == ["backfilled", True, "#fff", 9, None]  # hollow points, no line
+        note = by_id(browser, "history-note")
+        assert note.get_attribute("data-backfilled") == str(BACKFILL_DAYS)
+        assert f"{BACKFILL_DAYS} of the {HISTORY_DAYS + BACKFILL_DAYS} days were backfilled" in note.text
         assert by_id(browser, "history-chart").find_elements("tag name", "canvas")  # drawn, not only data
         stats = client.stats("demo", segment="recent")
         cells = [[c.text for c in row.find_elements("css selector", "th, td")]
@@ -207,3 +220,47 @@ def test_choosing_another_breakdown_field_redraws_the_chart(browser: Any, consol
         "return document.getElementById('breakdown-chart').dataset.labels.includes('NL')"), "the country chart")
     labels = browser.execute_script("return JSON.parse(document.getElementById('breakdown-chart').dataset.labels)")
     assert labels == [k or "(none)" for k in client.breakdown("demo", segment="vip", field="country", top=20)]
+
+
+def _breakdown_shown(browser: Any) -> tuple[list[str], list[int], list[list[str]], dict[str, str]]:
+    """The breakdown chart's labels and bars, the table's rows and the table's data attributes."""
+    labels = browser.execute_script("return JSON.parse(document.getElementById('breakdown-chart').dataset.labels)")
+    bars = browser.execute_script("return window.bitsegCharts['breakdown-chart'].data[1]")
+    table = by_id(browser, "breakdown-table")
+    rows = [[cell.text for cell in row.find_elements("tag name", "td")]
+            for row in table.find_elements("css selector", "tbody tr")]
+    return labels, bars, rows, {k: table.get_attribute(f"data-{k}") or "" for k in ("field", "start", "end")}
+
+
+def test_a_purchase_dimension_breakdown_is_breakdown_rows(browser: Any, console: Running, client: Client,
+                                                         screenshots: Path) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{console.url}/i/demo/segments/vip")
+    wait_for(browser, lambda: browser.execute_script("return !!window.bitsegCharts['breakdown-chart']"), "chart")
+    assert not by_id(browser, "breakdown-table").is_displayed()  # a profile field: members only
+    dimensions = client.get_index("demo").dimensions
+    options = Select(by_id(browser, "breakdown-field")).options
+    assert [o.text for o in options if o.get_attribute("data-dimension")] == list(dimensions)
+    Select(by_id(browser, "breakdown-field")).select_by_visible_text("department")
+    wait_for(browser, lambda: _breakdown_shown(browser)[3]["field"] == "department", "the department chart")
+    labels, bars, rows, shown = _breakdown_shown(browser)
+    expected = client.breakdown_rows("demo", segment="vip", field="department", top=20)
+    assert len(expected) > 3 and all(r.revenue is not None for r in expected)
+    assert labels == [r.value or "(none)" for r in expected] and bars == [r.count for r in expected]
+    assert rows == [[r.value or "(none)", f"{r.count:,}", f"{r.revenue:,.2f}"] for r in expected]
+    assert shown["start"] == "" and by_id(browser, "breakdown-table").is_displayed()
+
+    # The last 90 days only: the buyers per day window, start and end as the page gives them.
+    window = by_id(browser, "breakdown-window")
+    window.click()
+    wait_for(browser, lambda: _breakdown_shown(browser)[3]["start"] != "", "the windowed chart")
+    labels, bars, rows, shown = _breakdown_shown(browser)
+    start, end = dt.date.fromisoformat(shown["start"]), dt.date.fromisoformat(shown["end"])
+    assert (end - start).days == 89
+    windowed = client.breakdown_rows("demo", segment="vip", field="department", top=20, start=start, end=end)
+    assert sum(r.count for r in windowed) < sum(r.count for r in expected)  # the window narrows it
+    assert labels == [r.value or "(none)" for r in windowed] and bars == [r.count for r in windowed]
+    assert rows == [[r.value or "(none)", f"{r.count:,}", f"{r.revenue:,.2f}"] for r in windowed]
+    screenshot(browser, screenshots / "console-breakdown.png", 1000)
+    window.click()

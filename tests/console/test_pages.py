@@ -96,6 +96,13 @@ def test_the_json_answers_are_the_clients(console: Running, client: Client) -> N
     values = json.loads(get(api(console, "breakdown", segment="vip", field="country"))[1])["values"]
     assert values == [[v or "(none)", n] for v, n in client.breakdown("demo", segment="vip", field="country",
                                                                       top=20).items()]
+    bought = json.loads(get(api(console, "breakdown", segment="vip", field="brand", dimension="1",
+                                start="2026-01-01", end="2026-06-30"))[1])
+    assert (bought["start"], bought["end"]) == ("2026-01-01", "2026-06-30")
+    assert bought["values"] == [[r.value or "(none)", r.count, str(r.revenue)] for r in client.breakdown_rows(
+        "demo", segment="vip", field="brand", top=20, start="2026-01-01", end="2026-06-30")]
+    status, text, _ = get(api(console, "breakdown", segment="vip", field="brand", dimension="1", start="June"))
+    assert status == 400 and "start must be a day as YYYY-MM-DD, not 'June'" in text
 
 
 def test_save_with_kind_and_description(console: Running, client: Client) -> None:
@@ -133,6 +140,13 @@ def test_pages_render_and_unknown_names_are_404_pages(console: Running, client: 
     assert f'data-count="{client.count("demo", segment="recent")}"' in text
     status, text, _ = get(f"{console.url}/i/demo/?segment=recent")
     assert status == 200 and html.escape(HOT_QUERY) in text
+    status, text, _ = get(f"{console.url}/i/demo/segments/vip?field=brand&window=1&days=30")
+    charts = json.loads(html.unescape(re.search(r'id="chart-data">(.*?)</script>', text, re.S)[1]))
+    start, end = charts["breakdown"]["start"], charts["breakdown"]["end"]
+    assert status == 200 and charts["breakdown"]["dimension"] and charts["buyers"]["days"][0] == start
+    assert charts["breakdown"]["values"] == [[r.value or "(none)", r.count, str(r.revenue)] for r in
+                                             client.breakdown_rows("demo", segment="vip", field="brand", top=20,
+                                                                   start=start, end=end)]
     for path in ("/i/nowhere/", "/i/demo/segments/nothing", "/i/demo/segments/recent?field=nofield"):
         status, text, _ = get(console.url + path)
         assert status == 404 and "Traceback" not in text, path

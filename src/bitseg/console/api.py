@@ -7,6 +7,7 @@ query's offset, line and column when it is a query error, so the editor can put 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from itertools import chain, islice
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from bitseg.client import Client
 
 PREVIEW = 100              # members shown in the editor
+TOP = 20                   # values in a breakdown
 CSV_ROWS = 10_000          # ids per piece of the CSV download (the stream's own chunks are the server's)
 
 
@@ -119,10 +121,40 @@ async def save(request: Request) -> Response:
 
 
 def breakdown(request: Request) -> Response:
-    """Members per value of `?field=` (largest first, top 20): `{"field", "values": [[value, count], ...]}`."""
-    field = request.query_params.get("field", "")
+    """Members per value of `?field=` (largest first, top 20): `{"field", "dimension", "values": [[value, count],
+    ...]}`; for a purchase dimension (`?dimension=1`) each value's buyers and their revenue from it
+    (`[value, buyers, "revenue"]`), in `?start=`/`?end=` (ISO days) when given."""
+    params = request.query_params
+    field = params.get("field", "")
     if not field:
         raise InvalidInputError("choose a field to break down by")
-    found = _client(request).breakdown(request.path_params["index"], field=field, top=20, **selection(request))
-    return JSONResponse({"field": field, "values": [[value if value is not None else "(none)", n]
-                                                    for value, n in found.items()]})
+    dimension = params.get("dimension", "") not in ("", "0")
+    window = (_day(params, "start"), _day(params, "end")) if dimension else (None, None)
+    values = breakdown_values(_client(request), request.path_params["index"], field, dimension=dimension,
+                              window=window, **selection(request))
+    return JSONResponse({"field": field, "dimension": dimension, "values": values,
+                         "start": window[0] and window[0].isoformat(), "end": window[1] and window[1].isoformat()})
+
+
+def _day(params: Any, name: str) -> dt.date | None:
+    text = params.get(name, "")
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise InvalidInputError(f"{name} must be a day as YYYY-MM-DD, not {text!r}") from None
+
+
+def breakdown_values(client: Client, index: str, field: str, *, dimension: bool = False,
+                     window: tuple[dt.date | None, dt.date | None] = (None, None),
+                     **chosen: Any) -> list[list[Any]]:
+    """The top 20 values of a field as `[value, members]`, or of a purchase dimension as `[value, buyers,
+    revenue]` (revenue as text: a Decimal stays exact in JSON); no value is shown as "(none)"."""
+    if not dimension:
+        found = client.breakdown(index, field=field, top=TOP, **chosen)
+        return [[_shown(value), count] for value, count in found.items()]
+    rows = client.breakdown_rows(index, field=field, top=TOP, start=window[0], end=window[1], **chosen)
+    return [[_shown(row.value), row.count, str(row.revenue if row.revenue is not None else 0)] for row in rows]
+
+
+def _shown(value: str | None) -> str:
+    return value if value is not None else "(none)"

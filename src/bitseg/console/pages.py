@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bitseg.console import api
 from bitseg.errors import InvalidInputError, NotFoundError
 from bitseg.names import SegmentKind
 
@@ -82,31 +83,41 @@ def segments(request: Request) -> Response:
 
 
 def segment(request: Request) -> Response:
-    """One segment: its stats against the rest, a breakdown, buyers per day and (hot) its daily history."""
+    """One segment: its stats against the rest, a breakdown (by a field, or by a purchase dimension with each
+    value's buyers and revenue, optionally in the buyers-per-day window), buyers per day and (hot) its history."""
     index, name = request.path_params["index"], request.path_params["name"]
     client = _client(request)
     info = client.get_index(index)
     saved = client.get_segment(index, name)
     stats = client.stats(index, segment=name)
-    fields = breakdown_fields(info)
-    field = request.query_params.get("field") or (fields[0] if fields else "")
-    if field and field not in fields:
+    fields, dimensions = breakdown_fields(info), list(info.dimensions)
+    field = request.query_params.get("field") or (fields or dimensions or [""])[0]
+    if field and field not in fields + dimensions:
         raise NotFoundError(f"no field {field!r} to break down by in index {index!r}; "
-                            f"choose one of {', '.join(fields) or 'none'}")
-    breakdown = _breakdown(client, index, name, field) if field else []
+                            f"choose one of {', '.join(fields + dimensions) or 'none'}")
     end = today_in(info)
     days = _days(request.query_params.get("days"))
-    buyers = client.buyers_per_day(index, end - dt.timedelta(days=days - 1), end, segment=name)
+    start = end - dt.timedelta(days=days - 1)
+    dimension = field in dimensions
+    windowed = dimension and request.query_params.get("window", "") not in ("", "0")
+    breakdown = api.breakdown_values(client, index, field, dimension=dimension,
+                                     window=(start, end) if windowed else (None, None),
+                                     segment=name) if field else []
+    buyers = client.buyers_per_day(index, start, end, segment=name)
     history = client.history(index, name) if saved.kind is SegmentKind.HOT else []
     charts = {
-        "breakdown": {"field": field, "values": breakdown},
+        "breakdown": {"field": field, "dimension": dimension, "values": breakdown,
+                      "start": start.isoformat() if windowed else None, "end": end.isoformat() if windowed else None},
         "buyers": {"days": [d.isoformat() for d in buyers], "counts": list(buyers.values())},
         "history": {"days": [h.day.isoformat() for h in history], "size": [h.size for h in history],
-                    "entered": [h.entered for h in history], "left": [h.left for h in history]},
+                    "entered": [h.entered for h in history], "left": [h.left for h in history],
+                    "backfilled": [h.backfilled for h in history]},
     }
     return _render(request, "segment.html", page="segments", index=index, saved=saved, size=stats.count,
-                   stats=stats_rows(stats.members, stats.rest), fields=fields, field=field, charts=charts,
-                   hot=saved.kind is SegmentKind.HOT, history=history)
+                   stats=stats_rows(stats.members, stats.rest), fields=fields, dimensions=dimensions, field=field,
+                   charts=charts, hot=saved.kind is SegmentKind.HOT, history=history, days=days,
+                   window={"start": start.isoformat(), "end": end.isoformat(), "on": windowed},
+                   backfilled=sum(h.backfilled for h in history))
 
 
 def _days(text: str | None) -> int:
@@ -116,11 +127,6 @@ def _days(text: str | None) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
         raise InvalidInputError(f"days must be a whole number from 1 to {MAX_DAYS:,}, not {text!r}")
     return int(text)
-
-
-def _breakdown(client: Client, index: str, name: str, field: str) -> list[list[Any]]:
-    found = client.breakdown(index, segment=name, field=field, top=20)
-    return [[value if value is not None else "(none)", count] for value, count in found.items()]
 
 
 def stats_rows(members: GroupStats, rest: GroupStats) -> list[tuple[str, str, str]]:

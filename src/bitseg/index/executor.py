@@ -110,7 +110,7 @@ def _present(node: p.Present, data: IndexData) -> BitMap:
 
 def _anniversary(node: p.Anniversary, data: IndexData) -> BitMap:
     present, month_day = data.month_days(node.field)
-    return from_sorted(present[_lookup(node.month_days, 13 * 32)[month_day]])
+    return from_sorted(present[lookup_table(node.month_days, 13 * 32)[month_day]])
 
 
 def _bucket_range(node: p.BucketRange, data: IndexData) -> BitMap:
@@ -150,7 +150,7 @@ def _line_scan(node: p.LineScan, data: IndexData) -> BitMap:
         for test in node.filters:
             budget.check()
             if isinstance(test, p.DimCodes):
-                table = _lookup([code + 1 for code in test.codes], test.size + 1)
+                table = lookup_table([code + 1 for code in test.codes], test.size + 1)
                 mask &= table[lines[test.dim] + 1]  # code -1 (NULL) is entry 0
             else:
                 mask &= OPERATORS[test.op](lines["day"], test.day)
@@ -209,7 +209,7 @@ def _short(text: str) -> str:
     return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
-def _lookup(members, size: int) -> np.ndarray:
+def lookup_table(members, size: int) -> np.ndarray:
     """A boolean table over 0..size-1, true at `members`: indexing it tests membership faster than np.isin."""
     table = np.zeros(size, dtype=bool)
     table[list(members)] = True

@@ -16,7 +16,7 @@ import numpy as np
 from bitseg import days
 from bitseg.index import asof, budget
 from bitseg.index import plan as p
-from bitseg.index.executor import _lookup, run
+from bitseg.index.executor import lookup_table, run
 from bitseg.index.fields import OPERATORS, NumberField, compare
 from bitseg.index.plan import IndexData
 
@@ -99,7 +99,7 @@ class Probe:
         mask = np.ones(len(at), dtype=bool)
         for test in node.filters:
             if isinstance(test, p.DimCodes):
-                mask &= _lookup([code + 1 for code in test.codes], test.size + 1)[lines[test.dim] + 1]
+                mask &= lookup_table([code + 1 for code in test.codes], test.size + 1)[lines[test.dim] + 1]
             else:
                 mask &= OPERATORS[test.op](lines["day"], test.day)
         purchase = mask & (lines["quantity"] > 0)

@@ -12,39 +12,13 @@ from decimal import Decimal
 from typing import cast
 
 from bitseg.errors import LimitError, QueryError
-from bitseg.query.expressions import (
-    COMPARISONS,
-    All,
-    And,
-    Anniversary,
-    Between,
-    Bucket,
-    Compare,
-    Contains,
-    DateBetween,
-    DateCompare,
-    DimCompare,
-    DimIn,
-    DimIsNull,
-    In,
-    InList,
-    InSegment,
-    IsNull,
-    Matches,
-    MeasureCompare,
-    Node,
-    Not,
-    Or,
-    Param,
-    RelativeDay,
-    Value,
-)
+from bitseg.query import expressions as ex
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.query.tokens import Token, tokenize
 from bitseg.vocabulary import BUILTIN_FIELDS, KEYWORDS, MEASURES
 
 
-def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Node:
+def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> ex.Node:
     if len(text) > limits.max_query_length:
         raise LimitError(f"query is {len(text)} characters long; the limit (max_query_length) is "
                          f"{limits.max_query_length}")
@@ -108,7 +82,7 @@ class _Parser:
             raise self.error(f"query nests deeper than the limit (max_depth) of {self.limits.max_depth}")
 
     # ── grammar ──
-    def query(self) -> Node:
+    def query(self) -> ex.Node:
         if self.token.kind == "end":
             raise self.error("empty query; write a condition such as country = 'NL', or ALL")
         node = self.disjunction()
@@ -116,30 +90,30 @@ class _Parser:
             raise self.error(f"unexpected {self.describe(self.token)}; expected AND, OR or the end of the query")
         return node
 
-    def disjunction(self) -> Node:
+    def disjunction(self) -> ex.Node:
         start = self.token.offset
         operands = [self.conjunction()]
         while self.accept_word("or"):
             operands.append(self.conjunction())
-        return operands[0] if len(operands) == 1 else Or(tuple(operands), pos=start)
+        return operands[0] if len(operands) == 1 else ex.Or(tuple(operands), pos=start)
 
-    def conjunction(self) -> Node:
+    def conjunction(self) -> ex.Node:
         start = self.token.offset
         operands = [self.unary()]
         while self.accept_word("and"):
             operands.append(self.unary())
-        return operands[0] if len(operands) == 1 else And(tuple(operands), pos=start)
+        return operands[0] if len(operands) == 1 else ex.And(tuple(operands), pos=start)
 
-    def unary(self) -> Node:
+    def unary(self) -> ex.Node:
         start = self.token
         if self.accept_word("not"):
             self.nest()
-            node: Node = Not(self.unary(), pos=start.offset)
+            node: ex.Node = ex.Not(self.unary(), pos=start.offset)
             self.depth -= 1
             return node
         return self.atom()
 
-    def atom(self) -> Node:
+    def atom(self) -> ex.Node:
         token = self.token
         if self.accept_op("("):
             self.nest()
@@ -150,16 +124,16 @@ class _Parser:
         if token.kind != "word":
             raise self.error(f"expected a condition, found {self.describe(token)}")
         if self.accept_word("all"):
-            return All(pos=token.offset)
+            return ex.All(pos=token.offset)
         if self.accept_word("anniversary"):
             return self.anniversary(token)
         if self.accept_word("purchases"):
             return self.purchases(token)
         if self.accept_word("in"):
             if self.accept_word("segment"):
-                return InSegment(self.string("segment name"), pos=token.offset)
+                return ex.InSegment(self.string("segment name"), pos=token.offset)
             if self.accept_word("list"):
-                return InList(self.string("list name"), pos=token.offset)
+                return ex.InList(self.string("list name"), pos=token.offset)
             raise self.error(f"expected SEGMENT or LIST after IN, found {self.describe(self.token)}")
         if token.value == "bucket" and self.tokens[self.at + 1].kind == "op" and self.tokens[self.at + 1].value == "(":
             self.advance()  # BUCKET( is never a field: a field is not followed by '('
@@ -169,35 +143,35 @@ class _Parser:
         self.advance()
         return self.predicate(token)
 
-    def predicate(self, field_token: Token) -> Node:
+    def predicate(self, field_token: Token) -> ex.Node:
         field, pos = str(field_token.value), field_token.offset
         token = self.token
-        if token.kind == "op" and token.value in COMPARISONS:
+        if token.kind == "op" and token.value in ex.COMPARISONS:
             self.advance()
             value = self.literal()
             if token.value == "!=":
-                return Not(Compare(field, "=", value, pos=pos), pos=pos)
-            return Compare(field, str(token.value), value, pos=pos)
+                return ex.Not(ex.Compare(field, "=", value, pos=pos), pos=pos)
+            return ex.Compare(field, str(token.value), value, pos=pos)
         if self.accept_word("is"):
             negated = self.accept_word("not")
             self.expect_word("null", " after IS")
-            node: Node = IsNull(field, pos=pos)
-            return Not(node, pos=pos) if negated else node
+            node: ex.Node = ex.IsNull(field, pos=pos)
+            return ex.Not(node, pos=pos) if negated else node
         negated = self.accept_word("not")
         if self.accept_word("between"):
             low = self.literal()
             self.expect_word("and", " between the two bounds of BETWEEN")
-            node = Between(field, low, self.literal(), pos=pos)
+            node = ex.Between(field, low, self.literal(), pos=pos)
         elif self.accept_word("in"):
-            node = In(field, self.literal_list(), pos=pos)
+            node = ex.In(field, self.literal_list(), pos=pos)
         elif self.accept_word("contains"):
-            node = Contains(field, self.string("tag"), pos=pos)
+            node = ex.Contains(field, self.string("tag"), pos=pos)
         else:
             expected = "BETWEEN, IN or CONTAINS" if negated else "a comparison (=, !=, <, <=, >, >=), BETWEEN, IN, IS or CONTAINS"
             raise self.error(f"expected {expected} after {field!r}, found {self.describe(self.token)}")
-        return Not(node, pos=pos) if negated else node
+        return ex.Not(node, pos=pos) if negated else node
 
-    def anniversary(self, start: Token) -> Node:
+    def anniversary(self, start: Token) -> ex.Node:
         self.expect_op("(", " after ANNIVERSARY")
         field_token = self.token
         if field_token.kind != "word" or field_token.value in KEYWORDS:
@@ -207,9 +181,9 @@ class _Parser:
         self.expect_word("between", " after ANNIVERSARY(...)")
         low = self.date()
         self.expect_word("and", " between the two bounds of BETWEEN")
-        return Anniversary(str(field_token.value), low, self.date(), pos=start.offset)
+        return ex.Anniversary(str(field_token.value), low, self.date(), pos=start.offset)
 
-    def bucket(self, start: Token) -> Node:
+    def bucket(self, start: Token) -> ex.Node:
         self.expect_op("(", " after BUCKET")
         salt = self.string("salt, such as BUCKET('q3')")
         self.expect_op(")", " after the salt of BUCKET")
@@ -217,15 +191,15 @@ class _Parser:
         if self.accept_word("between"):
             low = self.bucket_number()
             self.expect_word("and", " between the two bounds of BETWEEN")
-            node: Node = Bucket(salt, "between", low, self.bucket_number(), pos=start.offset)
-            return Not(node, pos=start.offset) if negated else node
+            node: ex.Node = ex.Bucket(salt, "between", low, self.bucket_number(), pos=start.offset)
+            return ex.Not(node, pos=start.offset) if negated else node
         if negated:
             raise self.error(f"expected BETWEEN after NOT, found {self.describe(self.token)}")
         op = self.comparison("BUCKET(...)")
         value = self.bucket_number()
         if op == "!=":
-            return Not(Bucket(salt, "=", value, pos=start.offset), pos=start.offset)
-        return Bucket(salt, op, value, pos=start.offset)
+            return ex.Not(ex.Bucket(salt, "=", value, pos=start.offset), pos=start.offset)
+        return ex.Bucket(salt, op, value, pos=start.offset)
 
     def bucket_number(self) -> int:
         token = self.token
@@ -234,20 +208,20 @@ class _Parser:
         self.advance()
         return token.value
 
-    def purchases(self, start: Token) -> Node:
+    def purchases(self, start: Token) -> ex.Node:
         negated = self.accept_word("not")
         self.expect_word("matches", " after PURCHASES")
         self.expect_op("(", " after MATCHES")
-        params: list[Param] = []
+        params: list[ex.Param] = []
         if not self.accept_op(")"):
             params.extend(self.params())
             while self.accept_op(","):
                 params.extend(self.params())
             self.expect_op(")", " to close PURCHASES MATCHES (")
-        node: Node = Matches(tuple(params), pos=start.offset)
-        return Not(node, pos=start.offset) if negated else node
+        node: ex.Node = ex.Matches(tuple(params), pos=start.offset)
+        return ex.Not(node, pos=start.offset) if negated else node
 
-    def params(self) -> list[Param]:
+    def params(self) -> list[ex.Param]:
         """One param as written; `measure BETWEEN a AND b` gives two, `>= a` and `<= b`: every measure param
         must hold, so that is the inclusive range (and reversed bounds match nobody, as BETWEEN elsewhere)."""
         token, following = self.token, self.tokens[min(self.at + 1, len(self.tokens) - 1)]
@@ -258,11 +232,11 @@ class _Parser:
             low = self.measure_value(name)
             self.expect_word("and", " between the two bounds of BETWEEN")
             high = self.measure_value(name)
-            return [MeasureCompare(name, ">=", low, pos=token.offset),
-                    MeasureCompare(name, "<=", high, pos=token.offset)]
+            return [ex.MeasureCompare(name, ">=", low, pos=token.offset),
+                    ex.MeasureCompare(name, "<=", high, pos=token.offset)]
         return [self.param()]
 
-    def param(self) -> Param:
+    def param(self) -> ex.Param:
         token = self.token
         if token.kind != "word" or token.value in KEYWORDS:
             raise self.error(f"expected a purchase dimension, DATE or a measure, found {self.describe(token)}")
@@ -272,11 +246,11 @@ class _Parser:
             if self.accept_word("between"):
                 low = self.date()
                 self.expect_word("and", " between the two bounds of BETWEEN")
-                return DateBetween(low, self.date(), pos=pos)
-            return DateCompare(self.comparison(name), self.date(), pos=pos)
+                return ex.DateBetween(low, self.date(), pos=pos)
+            return ex.DateCompare(self.comparison(name), self.date(), pos=pos)
         if name in MEASURES:
             op = self.comparison(name)
-            return MeasureCompare(name, op, self.measure_value(name), pos=pos)
+            return ex.MeasureCompare(name, op, self.measure_value(name), pos=pos)
         if name in BUILTIN_FIELDS:
             raise self.error(f"{name!r} is a customer field, not a purchase dimension; write it outside MATCHES "
                              f"({name} >= 2 AND purchases MATCHES (…)), or count >= 2 inside to count the orders "
@@ -284,14 +258,14 @@ class _Parser:
         if self.accept_word("is"):
             negated = self.accept_word("not")
             self.expect_word("null", " after IS")
-            return DimIsNull(name, negated, pos=pos)
+            return ex.DimIsNull(name, negated, pos=pos)
         negated = self.accept_word("not")
         if self.accept_word("in"):
-            return DimIn(name, tuple(self.dimension_value(v) for v in self.literal_list()), negated, pos=pos)
+            return ex.DimIn(name, tuple(self.dimension_value(v) for v in self.literal_list()), negated, pos=pos)
         if negated:
             raise self.error(f"expected IN after NOT, found {self.describe(self.token)}")
         op = self.comparison(name)
-        return DimCompare(name, op, self.dimension_value(self.literal()), pos=pos)
+        return ex.DimCompare(name, op, self.dimension_value(self.literal()), pos=pos)
 
     def measure_value(self, name: str) -> int | Decimal:
         value = self.literal()
@@ -307,7 +281,7 @@ class _Parser:
 
     def comparison(self, name: str) -> str:
         token = self.token
-        if token.kind == "op" and token.value in COMPARISONS:
+        if token.kind == "op" and token.value in ex.COMPARISONS:
             self.advance()
             return str(token.value)
         raise self.error(f"expected a comparison (=, !=, <, <=, >, >=) after {name!r}, found {self.describe(token)}")
@@ -327,20 +301,20 @@ class _Parser:
             raise self.error(f"expected a {what} in quotes, found {self.describe(self.token)}")
         return str(self.advance().value)
 
-    def date(self) -> dt.date | RelativeDay:
+    def date(self) -> dt.date | ex.RelativeDay:
         value = self.literal()
-        if not isinstance(value, dt.date | RelativeDay):
+        if not isinstance(value, dt.date | ex.RelativeDay):
             raise self.error("expected a date (YYYY-MM-DD, TODAY, YESTERDAY or -30d, +2w, -6m, -1y)",
                              self.tokens[self.at - 1])
         return value
 
-    def literal(self) -> Value:
+    def literal(self) -> ex.Value:
         token = self.token
         if token.kind in ("string", "number", "date", "relative"):
-            return cast(Value, self.advance().value)  # the tokenizer gives these kinds a literal value
+            return cast(ex.Value, self.advance().value)  # the tokenizer gives these kinds a literal value
         if token.kind == "word":
-            constants: dict[str, Value] = {"true": True, "false": False, "today": RelativeDay(0, "d"),
-                         "yesterday": RelativeDay(-1, "d")}
+            constants: dict[str, ex.Value] = {"true": True, "false": False, "today": ex.RelativeDay(0, "d"),
+                         "yesterday": ex.RelativeDay(-1, "d")}
             if token.value in constants:
                 self.advance()
                 return constants[str(token.value)]

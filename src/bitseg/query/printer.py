@@ -12,110 +12,86 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from bitseg.query.expressions import (
-    All,
-    And,
-    Anniversary,
-    Between,
-    Bucket,
-    Compare,
-    Contains,
-    DateBetween,
-    DateCompare,
-    DimCompare,
-    DimIn,
-    DimIsNull,
-    In,
-    InList,
-    InSegment,
-    IsNull,
-    Matches,
-    MeasureCompare,
-    Node,
-    Not,
-    Or,
-    Param,
-    RelativeDay,
-)
+from bitseg.query import expressions as ex
 
 
-def to_text(node: Node) -> str:
-    if isinstance(node, Or):
-        return " OR ".join(_operand(o, Or) for o in node.operands)
-    if isinstance(node, And):
-        return " AND ".join(_operand(o, And) for o in node.operands)
-    if isinstance(node, Not):
+def to_text(node: ex.Node) -> str:
+    if isinstance(node, ex.Or):
+        return " OR ".join(_operand(o, ex.Or) for o in node.operands)
+    if isinstance(node, ex.And):
+        return " AND ".join(_operand(o, ex.And) for o in node.operands)
+    if isinstance(node, ex.Not):
         return _negated(node.operand)
-    if isinstance(node, All):
+    if isinstance(node, ex.All):
         return "ALL"
-    if isinstance(node, Compare):
+    if isinstance(node, ex.Compare):
         return f"{node.field} {node.op} {literal(node.value)}"
-    if isinstance(node, Between):
+    if isinstance(node, ex.Between):
         return f"{node.field} BETWEEN {literal(node.low)} AND {literal(node.high)}"
-    if isinstance(node, In):
+    if isinstance(node, ex.In):
         return f"{node.field} IN {_list(node.values)}"
-    if isinstance(node, IsNull):
+    if isinstance(node, ex.IsNull):
         return f"{node.field} IS NULL"
-    if isinstance(node, Contains):
+    if isinstance(node, ex.Contains):
         return f"{node.field} CONTAINS {literal(node.value)}"
-    if isinstance(node, Anniversary):
+    if isinstance(node, ex.Anniversary):
         return f"ANNIVERSARY({node.field}) BETWEEN {literal(node.start)} AND {literal(node.end)}"
-    if isinstance(node, Matches):
+    if isinstance(node, ex.Matches):
         return f"PURCHASES MATCHES ({', '.join(param_text(p) for p in node.params)})"
-    if isinstance(node, Bucket):
+    if isinstance(node, ex.Bucket):
         head = f"BUCKET({literal(node.salt)})"
         if node.op == "between":
             return f"{head} BETWEEN {node.low} AND {node.high}"
         return f"{head} {node.op} {node.low}"
-    if isinstance(node, InSegment):
+    if isinstance(node, ex.InSegment):
         return f"IN SEGMENT {literal(node.name)}"
-    if isinstance(node, InList):
+    if isinstance(node, ex.InList):
         return f"IN LIST {literal(node.name)}"
     raise TypeError(f"not a query node: {node!r}")
 
 
-def _operand(node: Node, parent: type) -> str:
+def _operand(node: ex.Node, parent: type) -> str:
     text = to_text(node)
     # AND binds tighter than OR: only an OR inside an AND, or a nested node of the same kind, needs parentheses.
-    if isinstance(node, Or) or (isinstance(node, And) and parent is And):
+    if isinstance(node, ex.Or) or (isinstance(node, ex.And) and parent is ex.And):
         return f"({text})"
     return text
 
 
-def _negated(node: Node) -> str:
-    if isinstance(node, Compare) and node.op == "=":
+def _negated(node: ex.Node) -> str:
+    if isinstance(node, ex.Compare) and node.op == "=":
         return f"{node.field} != {literal(node.value)}"
-    if isinstance(node, IsNull):
+    if isinstance(node, ex.IsNull):
         return f"{node.field} IS NOT NULL"
-    if isinstance(node, In):
+    if isinstance(node, ex.In):
         return f"{node.field} NOT IN {_list(node.values)}"
-    if isinstance(node, Between):
+    if isinstance(node, ex.Between):
         return f"{node.field} NOT BETWEEN {literal(node.low)} AND {literal(node.high)}"
-    if isinstance(node, Bucket) and node.op in ("=", "between"):
+    if isinstance(node, ex.Bucket) and node.op in ("=", "between"):
         head = f"BUCKET({literal(node.salt)})"
         if node.op == "=":
             return f"{head} != {node.low}"
         return f"{head} NOT BETWEEN {node.low} AND {node.high}"
-    if isinstance(node, Contains):
+    if isinstance(node, ex.Contains):
         return f"{node.field} NOT CONTAINS {literal(node.value)}"
-    if isinstance(node, Matches):
+    if isinstance(node, ex.Matches):
         return "PURCHASES NOT " + to_text(node)[len("PURCHASES "):]
     text = to_text(node)
-    return f"NOT ({text})" if isinstance(node, And | Or) else f"NOT {text}"
+    return f"NOT ({text})" if isinstance(node, ex.And | ex.Or) else f"NOT {text}"
 
 
-def param_text(param: Param) -> str:
-    if isinstance(param, DimCompare):
+def param_text(param: ex.Param) -> str:
+    if isinstance(param, ex.DimCompare):
         return f"{param.dim} {param.op} {literal(param.value)}"
-    if isinstance(param, DimIn):
+    if isinstance(param, ex.DimIn):
         return f"{param.dim} {'NOT IN' if param.negated else 'IN'} {_list(param.values)}"
-    if isinstance(param, DimIsNull):
+    if isinstance(param, ex.DimIsNull):
         return f"{param.dim} IS {'NOT NULL' if param.negated else 'NULL'}"
-    if isinstance(param, DateCompare):
+    if isinstance(param, ex.DateCompare):
         return f"date {param.op} {literal(param.value)}"
-    if isinstance(param, DateBetween):
+    if isinstance(param, ex.DateBetween):
         return f"date BETWEEN {literal(param.low)} AND {literal(param.high)}"
-    if isinstance(param, MeasureCompare):
+    if isinstance(param, ex.MeasureCompare):
         return f"{param.measure} {param.op} {literal(param.value)}"
     raise TypeError(f"not a MATCHES parameter: {param!r}")
 
@@ -127,14 +103,14 @@ def _list(values: tuple) -> str:
 def literal(value: object) -> str:
     """A value as query text.
 
-    >>> literal("Levi's"), literal(RelativeDay(-6, "m")), literal(RelativeDay(0, "d")), literal(Decimal("2.50"))
+    >>> literal("Levi's"), literal(ex.RelativeDay(-6, "m")), literal(ex.RelativeDay(0, "d")), literal(Decimal("2.50"))
     ("'Levi''s'", '-6m', 'TODAY', '2.50')
     """
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, RelativeDay):
+    if isinstance(value, ex.RelativeDay):
         if value.unit == "d" and value.amount in (0, -1):
             return "TODAY" if value.amount == 0 else "YESTERDAY"
         return f"{value.amount:+d}{value.unit}"

@@ -18,34 +18,7 @@ from decimal import Decimal
 from bitseg.days import parse_day
 from bitseg.errors import InvalidInputError, LimitError, QueryError
 from bitseg.names import check_name
-from bitseg.query.expressions import (
-    COMPARISONS,
-    DATE_UNITS,
-    All,
-    And,
-    Anniversary,
-    Between,
-    Bucket,
-    Compare,
-    Contains,
-    DateBetween,
-    DateCompare,
-    DimCompare,
-    DimIn,
-    DimIsNull,
-    In,
-    InList,
-    InSegment,
-    IsNull,
-    Matches,
-    MeasureCompare,
-    Node,
-    Not,
-    Or,
-    Param,
-    RelativeDay,
-    Value,
-)
+from bitseg.query import expressions as ex
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.vocabulary import MEASURES
@@ -69,7 +42,7 @@ def check_query_text(text: str, limits: Limits = DEFAULT_LIMITS) -> str:
 
 # ── the query tree: wire → core ──────────────────────────────────────────────────────────────────────
 
-def expr_to_node(expr: pb.Expr, limits: Limits = DEFAULT_LIMITS) -> Node:
+def expr_to_node(expr: pb.Expr, limits: Limits = DEFAULT_LIMITS) -> ex.Node:
     """A core tree from a structured query, checked against the same limits as query text."""
     return _ExprReader(limits).node(expr, "expr", 1)
 
@@ -79,7 +52,7 @@ class _ExprReader:
         self.limits = limits
         self.nodes = 0
 
-    def node(self, expr: pb.Expr, path: str, depth: int) -> Node:
+    def node(self, expr: pb.Expr, path: str, depth: int) -> ex.Node:
         self.nodes += 1
         if self.nodes > MAX_EXPR_NODES:
             raise LimitError(f"the query tree has more than {MAX_EXPR_NODES} nodes (the limit)")
@@ -92,53 +65,53 @@ class _ExprReader:
             raise QueryError(f"{path}: empty Expr; set one of its node fields")
         msg = getattr(expr, kind)
         if kind == "all":
-            return All()
+            return ex.All()
         if kind == "not_expr":
             if not msg.HasField("operand"):
                 raise QueryError(f"{path}.operand is missing")
-            return Not(self.node(msg.operand, f"{path}.operand", depth + 1))
+            return ex.Not(self.node(msg.operand, f"{path}.operand", depth + 1))
         if kind in ("and_expr", "or_expr"):
             if not msg.operands:
                 raise QueryError(f"{path}.operands is empty")
             operands = tuple(self.node(o, f"{path}.operands[{i}]", depth + 1) for i, o in enumerate(msg.operands))
             if len(operands) == 1:
                 return operands[0]
-            return And(operands) if kind == "and_expr" else Or(operands)
+            return ex.And(operands) if kind == "and_expr" else ex.Or(operands)
         if kind == "compare":
             field = _field(msg.field, path)
             value = _value(msg, "value", path)
             if msg.op == "!=":
-                return Not(Compare(field, "=", value))
-            return Compare(field, _op(msg.op, CUSTOMER_OPS + ("!=",), path), value)
+                return ex.Not(ex.Compare(field, "=", value))
+            return ex.Compare(field, _op(msg.op, CUSTOMER_OPS + ("!=",), path), value)
         if kind == "between":
-            return Between(_field(msg.field, path), _value(msg, "low", path), _value(msg, "high", path))
+            return ex.Between(_field(msg.field, path), _value(msg, "low", path), _value(msg, "high", path))
         if kind == "in_expr":
             self._check_in(len(msg.values), path)
             if not msg.values:
                 raise QueryError(f"{path}.values is empty")
-            return In(_field(msg.field, path), tuple(_read_value(v, f"{path}.values[{i}]")
+            return ex.In(_field(msg.field, path), tuple(_read_value(v, f"{path}.values[{i}]")
                                                      for i, v in enumerate(msg.values)))
         if kind == "is_null":
-            return IsNull(_field(msg.field, path))
+            return ex.IsNull(_field(msg.field, path))
         if kind == "contains":
-            return Contains(_field(msg.field, path), msg.value)
+            return ex.Contains(_field(msg.field, path), msg.value)
         if kind == "anniversary":
-            return Anniversary(_field(msg.field, path), _date_value(msg, "start", path),
+            return ex.Anniversary(_field(msg.field, path), _date_value(msg, "start", path),
                                _date_value(msg, "end", path))
         if kind == "bucket":
             op = _op(msg.op, CUSTOMER_OPS + ("!=", "between"), path)
-            node: Node = Bucket(msg.salt, "=" if op == "!=" else op, msg.low,
+            node: ex.Node = ex.Bucket(msg.salt, "=" if op == "!=" else op, msg.low,
                                 msg.high if op == "between" else None)
-            return Not(node) if op == "!=" else node
+            return ex.Not(node) if op == "!=" else node
         if kind == "in_segment":
-            return InSegment(check_name(msg.name, "segment"))
+            return ex.InSegment(check_name(msg.name, "segment"))
         if kind == "in_list":
-            return InList(check_name(msg.name, "list"))
+            return ex.InList(check_name(msg.name, "list"))
         if kind == "matches":
-            return Matches(tuple(self.param(p, f"{path}.params[{i}]") for i, p in enumerate(msg.params)))
+            return ex.Matches(tuple(self.param(p, f"{path}.params[{i}]") for i, p in enumerate(msg.params)))
         raise QueryError(f"{path}: unknown node kind")  # pragma: no cover - the oneof has no other members
 
-    def param(self, param: pb.MatchParam, path: str) -> Param:
+    def param(self, param: pb.MatchParam, path: str) -> ex.Param:
         self.nodes += 1
         kind = param.WhichOneof("param")
         path = f"{path}.{kind}"
@@ -146,25 +119,25 @@ class _ExprReader:
             raise QueryError(f"{path}: empty MatchParam; set one of its fields")
         msg = getattr(param, kind)
         if kind == "dim_compare":
-            return DimCompare(_field(msg.dim, path, "dim"), _op(msg.op, COMPARISONS, path), msg.value)
+            return ex.DimCompare(_field(msg.dim, path, "dim"), _op(msg.op, ex.COMPARISONS, path), msg.value)
         if kind == "dim_in":
             self._check_in(len(msg.values), path)
             if not msg.values:
                 raise QueryError(f"{path}.values is empty")
-            return DimIn(_field(msg.dim, path, "dim"), tuple(msg.values), msg.negated)
+            return ex.DimIn(_field(msg.dim, path, "dim"), tuple(msg.values), msg.negated)
         if kind == "dim_is_null":
-            return DimIsNull(_field(msg.dim, path, "dim"), msg.negated)
+            return ex.DimIsNull(_field(msg.dim, path, "dim"), msg.negated)
         if kind == "date_compare":
-            return DateCompare(_op(msg.op, CUSTOMER_OPS, path), _date_value(msg, "value", path))
+            return ex.DateCompare(_op(msg.op, CUSTOMER_OPS, path), _date_value(msg, "value", path))
         if kind == "date_between":
-            return DateBetween(_date_value(msg, "low", path), _date_value(msg, "high", path))
+            return ex.DateBetween(_date_value(msg, "low", path), _date_value(msg, "high", path))
         if kind == "measure_compare":
             if msg.measure not in MEASURES:
                 raise QueryError(f"{path}.measure {msg.measure!r} is not one of {', '.join(MEASURES)}")
             value = _value(msg, "value", path)
             if isinstance(value, bool) or not isinstance(value, int | Decimal):
                 raise QueryError(f"{path}.value must be an integer or a decimal")
-            return MeasureCompare(msg.measure, _op(msg.op, COMPARISONS, path), value)
+            return ex.MeasureCompare(msg.measure, _op(msg.op, ex.COMPARISONS, path), value)
         raise QueryError(f"{path}: unknown parameter kind")  # pragma: no cover
 
     def _check_in(self, count: int, path: str) -> None:
@@ -185,20 +158,20 @@ def _op(op: str, allowed: Sequence[str], path: str) -> str:
     return op
 
 
-def _value(msg, name: str, path: str) -> Value:
+def _value(msg, name: str, path: str) -> ex.Value:
     if not msg.HasField(name):
         raise QueryError(f"{path}.{name} is missing")
     return _read_value(getattr(msg, name), f"{path}.{name}")
 
 
-def _date_value(msg, name: str, path: str) -> dt.date | RelativeDay:
+def _date_value(msg, name: str, path: str) -> dt.date | ex.RelativeDay:
     value = _value(msg, name, path)
-    if not isinstance(value, dt.date | RelativeDay):
+    if not isinstance(value, dt.date | ex.RelativeDay):
         raise QueryError(f"{path}.{name} must be a date or a relative day")
     return value
 
 
-def _read_value(value: pb.Value, path: str) -> Value:
+def _read_value(value: pb.Value, path: str) -> ex.Value:
     kind = value.WhichOneof("kind")
     if kind == "text":
         return value.text
@@ -217,63 +190,63 @@ def _read_value(value: pb.Value, path: str) -> Value:
         except InvalidInputError as err:
             raise QueryError(str(err)) from None
     if kind == "relative":
-        if value.relative.unit not in DATE_UNITS:
+        if value.relative.unit not in ex.DATE_UNITS:
             raise QueryError(f"{path}.relative.unit {value.relative.unit[:10]!r} is not one of d w m y")
-        return RelativeDay(value.relative.amount, value.relative.unit)
+        return ex.RelativeDay(value.relative.amount, value.relative.unit)
     raise QueryError(f"{path} has no value; set one of text, integer, decimal, boolean, date, relative")
 
 
 # ── the query tree: core → wire ──────────────────────────────────────────────────────────────────────
 
-def node_to_expr(node: Node) -> pb.Expr:
+def node_to_expr(node: ex.Node) -> pb.Expr:
     """The structured form of a core tree (used to answer GetSegment)."""
-    if isinstance(node, All):
+    if isinstance(node, ex.All):
         return pb.Expr(all=pb.Expr.All())
-    if isinstance(node, Not):
+    if isinstance(node, ex.Not):
         return pb.Expr(not_expr=pb.Expr.Not(operand=node_to_expr(node.operand)))
-    if isinstance(node, And):
+    if isinstance(node, ex.And):
         return pb.Expr(and_expr=pb.Expr.And(operands=[node_to_expr(o) for o in node.operands]))
-    if isinstance(node, Or):
+    if isinstance(node, ex.Or):
         return pb.Expr(or_expr=pb.Expr.Or(operands=[node_to_expr(o) for o in node.operands]))
-    if isinstance(node, Compare):
+    if isinstance(node, ex.Compare):
         return pb.Expr(compare=pb.Expr.Compare(field=node.field, op=node.op, value=value_to_pb(node.value)))
-    if isinstance(node, Between):
+    if isinstance(node, ex.Between):
         return pb.Expr(between=pb.Expr.Between(field=node.field, low=value_to_pb(node.low),
                                                high=value_to_pb(node.high)))
-    if isinstance(node, In):
+    if isinstance(node, ex.In):
         return pb.Expr(in_expr=pb.Expr.In(field=node.field, values=[value_to_pb(v) for v in node.values]))
-    if isinstance(node, IsNull):
+    if isinstance(node, ex.IsNull):
         return pb.Expr(is_null=pb.Expr.IsNull(field=node.field))
-    if isinstance(node, Contains):
+    if isinstance(node, ex.Contains):
         return pb.Expr(contains=pb.Expr.Contains(field=node.field, value=node.value))
-    if isinstance(node, Anniversary):
+    if isinstance(node, ex.Anniversary):
         return pb.Expr(anniversary=pb.Expr.Anniversary(field=node.field, start=value_to_pb(node.start),
                                                        end=value_to_pb(node.end)))
-    if isinstance(node, Bucket):
+    if isinstance(node, ex.Bucket):
         return pb.Expr(bucket=pb.Expr.Bucket(salt=node.salt, op=node.op, low=node.low, high=node.high or 0))
-    if isinstance(node, InSegment):
+    if isinstance(node, ex.InSegment):
         return pb.Expr(in_segment=pb.Expr.InSegment(name=node.name))
-    if isinstance(node, InList):
+    if isinstance(node, ex.InList):
         return pb.Expr(in_list=pb.Expr.InList(name=node.name))
-    if isinstance(node, Matches):
+    if isinstance(node, ex.Matches):
         return pb.Expr(matches=pb.Expr.Matches(params=[param_to_pb(p) for p in node.params]))
     raise TypeError(f"not a query node: {node!r}")
 
 
-def param_to_pb(param: Param) -> pb.MatchParam:
-    if isinstance(param, DimCompare):
+def param_to_pb(param: ex.Param) -> pb.MatchParam:
+    if isinstance(param, ex.DimCompare):
         return pb.MatchParam(dim_compare=pb.MatchParam.DimCompare(dim=param.dim, op=param.op, value=param.value))
-    if isinstance(param, DimIn):
+    if isinstance(param, ex.DimIn):
         return pb.MatchParam(dim_in=pb.MatchParam.DimIn(dim=param.dim, values=param.values,
                                                         negated=param.negated))
-    if isinstance(param, DimIsNull):
+    if isinstance(param, ex.DimIsNull):
         return pb.MatchParam(dim_is_null=pb.MatchParam.DimIsNull(dim=param.dim, negated=param.negated))
-    if isinstance(param, DateCompare):
+    if isinstance(param, ex.DateCompare):
         return pb.MatchParam(date_compare=pb.MatchParam.DateCompare(op=param.op, value=value_to_pb(param.value)))
-    if isinstance(param, DateBetween):
+    if isinstance(param, ex.DateBetween):
         return pb.MatchParam(date_between=pb.MatchParam.DateBetween(low=value_to_pb(param.low),
                                                                     high=value_to_pb(param.high)))
-    if isinstance(param, MeasureCompare):
+    if isinstance(param, ex.MeasureCompare):
         return pb.MatchParam(measure_compare=pb.MatchParam.MeasureCompare(
             measure=param.measure, op=param.op, value=value_to_pb(param.value)))
     raise TypeError(f"not a MATCHES parameter: {param!r}")
@@ -294,7 +267,7 @@ def value_to_pb(value: object) -> pb.Value:
         return pb.Value(integer=value)
     if isinstance(value, Decimal):
         return pb.Value(decimal=format(value, "f"))
-    if isinstance(value, RelativeDay):
+    if isinstance(value, ex.RelativeDay):
         return pb.Value(relative=pb.RelativeDay(amount=value.amount, unit=value.unit))
     if isinstance(value, dt.date):
         return pb.Value(date=value.isoformat())

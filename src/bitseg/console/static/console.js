@@ -164,8 +164,10 @@ const bitseg = (() => {
       width: widthOf(target), height: 260, scales, axes,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
       series: [{ label: "day", value: (u, ts) => (ts == null ? "" : new Date(ts * 1e3).toISOString().slice(0, 10)) }, ...series.map((s) => ({
-        label: s.label, stroke: s.color, width: 2, scale: s.scale || "y",
-        points: { show: days.length <= 62 }, value: (u, v) => (v == null ? "" : number(v)),
+        label: s.label, stroke: s.color, width: 2, scale: s.scale || "y", value: (u, v) => (v == null ? "" : number(v)),
+        // A hollow series is points only (no line): drawn over another series' points to mark them.
+        ...(s.hollow ? { paths: () => null, points: { show: true, size: 9, width: 2, fill: "#fff", stroke: s.color } }
+                     : { points: { show: days.length <= 62 } }),
       }))],
     }, [days.map(seconds), ...series.map((s) => s.values)], target);
     target.dataset.points = days.length;
@@ -173,7 +175,7 @@ const bitseg = (() => {
     return chart;
   }
 
-  function barChart(id, values) {
+  function barChart(id, values, label) {
     const target = document.getElementById(id);
     if (charts[id]) charts[id].destroy();
     const labels = values.map((v) => String(v[0])), xs = labels.map((_, i) => i);
@@ -184,13 +186,29 @@ const bitseg = (() => {
       axes: [{ splits: () => xs, values: (u, ticks) => ticks.map((i) => labels[i] ?? ""), rotate: -30, size: 70,
                grid: { show: false } },
              { values: (u, ticks) => ticks.map(number), size: 70 }],
-      series: [{}, { label: "members", fill: "#4f7cacaa", stroke: "#4f7cac", points: { show: false },
+      series: [{}, { label: label || "members", fill: "#4f7cacaa", stroke: "#4f7cac", points: { show: false },
                      paths: uPlot.paths.bars({ size: [0.6, 80] }) }],
     }, [xs, values.map((v) => v[1])], target);
     target.dataset.points = values.length;
     target.dataset.labels = JSON.stringify(labels);
     charts[id] = chart;
     return chart;
+  }
+
+  // A purchase dimension's breakdown: the bars are its buyers, the table each value's buyers and revenue.
+  function showBreakdown(answer) {
+    barChart("breakdown-chart", answer.values, answer.dimension ? "buyers" : "members");
+    const table = document.getElementById("breakdown-table");
+    table.hidden = !answer.dimension;
+    document.querySelector("label.window").hidden = !answer.dimension;
+    table.tBodies[0].replaceChildren(...(answer.dimension ? answer.values : []).map(([value, buyers, revenue]) => {
+      const row = make("tr");
+      row.append(make("td", value), make("td", number(buyers), { class: "n" }),
+                 make("td", Number(revenue).toLocaleString("en-US", { minimumFractionDigits: 2,
+                                                                       maximumFractionDigits: 2 }), { class: "n" }));
+      return row;
+    }));
+    Object.assign(table.dataset, { field: answer.field, start: answer.start || "", end: answer.end || "" });
   }
 
   function segment(root) {
@@ -201,16 +219,27 @@ const bitseg = (() => {
         { label: "size", color: "#1f5f99", values: history.size },
         { label: "entered", color: "#2e8b57", values: history.entered, scale: "changes" },
         { label: "left", color: "#c0392b", values: history.left, scale: "changes" },
+        // Backfilled days (computed from the purchase history when saved): hollow points over the size line.
+        { label: "backfilled", color: "#1f5f99", hollow: true,
+          values: history.size.map((size, i) => (history.backfilled[i] ? size : null)) },
       ], true);
     }
     timeChart("buyers-chart", data.buyers.days, [{ label: "buyers", color: "#7a4fa3", values: data.buyers.counts }]);
-    if (data.breakdown.field) barChart("breakdown-chart", data.breakdown.values);
-    const select = document.getElementById("breakdown-field");
-    select.addEventListener("change", async () => {
-      const answer = await getJSON(withParams(root.dataset.breakdownUrl,
-                                              { segment: root.dataset.segment, field: select.value }));
-      if (!answer.error) barChart("breakdown-chart", answer.values);
-    });
+    if (data.breakdown.field) showBreakdown(data.breakdown);
+    const select = document.getElementById("breakdown-field"), windowed = document.getElementById("breakdown-window");
+    let asked = 0;  // the latest request: an older answer never replaces a newer one
+    async function redraw() {
+      const option = select.selectedOptions[0], seq = ++asked;
+      const params = { segment: root.dataset.segment, field: select.value };
+      if (option && option.dataset.dimension) {
+        params.dimension = "1";
+        if (windowed.checked) Object.assign(params, { start: root.dataset.windowStart, end: root.dataset.windowEnd });
+      }
+      const answer = await getJSON(withParams(root.dataset.breakdownUrl, params));
+      if (!answer.error && seq === asked) showBreakdown(answer);
+    }
+    select.addEventListener("change", redraw);
+    windowed.addEventListener("change", redraw);
   }
 
   return { editor, segment, charts };
