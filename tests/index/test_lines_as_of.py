@@ -15,11 +15,13 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bitseg import Index
 from bitseg.index import plan as p
+from bitseg.index import planner as planner_module
 from bitseg.index.bitmaps import columns
 from bitseg.index.executor import execute
 from bitseg.index.planner import plan
@@ -152,6 +154,9 @@ def test_line_bitmaps_equal_the_scan_and_the_oracle(data) -> None:
             normal, text = index.compiler.normalized(to_text(tree))
             expected = oracle.members(tree, as_of)
             root = plan(normal, index, as_of, text).root
+            if isinstance(root, p.MonthRollup):  # tests/index/test_rollups.py tests those: here the line bitmaps
+                root = p.LineScan(root.low_day, root.high_day, tuple(index.lines.window(root.low_day, root.high_day)),
+                                  root.filters, root.measures)
             if isinstance(root, p.LineScan) and all(isinstance(f, p.DimCodes) for f in root.filters) and root.filters:
                 root = p.LineBitmaps(root.low_day, root.high_day, root.slices,
                                      root.filters, root.measures, 0)  # type: ignore[arg-type]
@@ -162,7 +167,7 @@ def test_line_bitmaps_equal_the_scan_and_the_oracle(data) -> None:
             assert keys(index, execute(p.Plan(as_scan(root), as_of), index)) == expected, shown
 
 
-def test_line_bitmaps_are_chosen_and_printed() -> None:
+def test_line_bitmaps_are_chosen_and_printed(no_rollups) -> None:
     index = Index.from_toml(SHOP_SCHEMA)
     profiles, rows = shop_rows(random.Random(7), 200, 3000)
     index.upsert_profiles(profiles)
@@ -171,6 +176,12 @@ def test_line_bitmaps_are_chosen_and_printed() -> None:
     found = plan(index.compiler.normalized(text)[0], index, END, text)
     assert isinstance(found.root, p.LineBitmaps)
     assert "line bitmaps: department 1 value ∩ color 1 value ∩ days 2025-03-31 to 2026-03-31, at most" in str(found)
+
+
+@pytest.fixture
+def no_rollups(monkeypatch):
+    """Month roll-ups never chosen (tests/index/test_rollups.py covers them), so line bitmaps are."""
+    monkeypatch.setattr(planner_module, "ROLLUP_EDGE_SHARE", -1.0)
 
 
 # ── as of a past day ──────────────────────────────────────────────────────────────────────────────────────

@@ -92,20 +92,21 @@ GOLDEN = [
 PURCHASES MATCHES (brand = 'Levi''s', date >= -6m)  → time views: brand 1 value, 34 buckets (5 months, 29 days), \
 days 2025-09-03 to 2026-03-01""", {"ann"}),
     ("purchases MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)", """\
-PURCHASES MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)  → line bitmaps: brand 1 value ∩ days 2025-09-03 to \
-2026-03-03, at most 2 of 4 lines""",
+PURCHASES MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)  → month roll-up: brand 1 value, 6 months from \
+2025-10; days 2025-09-03 to 2026-03-03""",
      {"ann"}),
     ("orders > 10 AND clv >= 1000 AND last_purchase_date < -180d", """\
-orders > 10 AND clv >= 1000 AND last_purchase_date < -180d  → intersect 3, smallest first
-  orders > 10  → range index: 2 bit slices
-  clv >= 1000  → range index: 22 bit slices
-  last_purchase_date < -180d  → range index: 15 bit slices""", set()),
+orders > 10 AND clv >= 1000 AND last_purchase_date < -180d  → intersect 3, smallest first, then 3 range walks \
+within the result, smallest estimate first
+  orders > 10  → range index: 2 bit slices, ~0 customers
+  clv >= 1000  → range index: 22 bit slices, ~0 customers
+  last_purchase_date < -180d  → range index: 15 bit slices, ~1 customer""", set()),
     ("purchases MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2) AND purchases NOT MATCHES "
      + "(season = 'SS25')", """\
 PURCHASES MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2) AND PURCHASES NOT MATCHES \
 (season = 'SS25')  → minus 1
-  PURCHASES MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2)  → line bitmaps: department 1 value ∩ \
-season 1 value ∩ days up to 2026-03-03, at most 1 of 5 lines
+  PURCHASES MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2)  → month roll-up: department 1 \
+value, season 1 value, months up to 2026-03; days up to 2026-03-03
   minus PURCHASES MATCHES (season = 'SS25')  → time views: season 1 value, 26 buckets (1 year, 8 months, 17 days), \
 days 2024-06-15 to 2026-03-01""", set()),
     ("ANNIVERSARY(birth_date) BETWEEN today AND +13d AND loyalty_member = true AND email IS NOT NULL", """\
@@ -128,7 +129,8 @@ days 2025-03-03 to 2026-03-01""", {"cid"}),
 (PURCHASES MATCHES (date >= -365d, sum_amount >= 500) OR IN LIST 'gold_manual') AND NOT IN LIST 'tier_blocked'  \
 → minus 1
   PURCHASES MATCHES (date >= -365d, sum_amount >= 500) OR IN LIST 'gold_manual'  → union of 2
-    PURCHASES MATCHES (date >= -365d, sum_amount >= 500)  → scan of 4 lines, days 2025-03-03 to 2026-03-03
+    PURCHASES MATCHES (date >= -365d, sum_amount >= 500)  → month roll-up: any line, 12 months from 2025-04; days \
+2025-03-03 to 2026-03-03
     IN LIST 'gold_manual'  → static list bitmap
   minus IN LIST 'tier_blocked'  → static list bitmap""", {"cid"}),
     ("tags CONTAINS 'app_user' AND NOT country IN ('NL', 'BE')", """\
@@ -167,8 +169,12 @@ def test_walk_visits_every_node_parents_first(tiny: Index) -> None:
     ("purchases MATCHES (brand != 'Nike', brand != 'x', date <= -1w)", p.ViewWindow),  # one dimension, twice
     ("purchases MATCHES (brand = 'Levi''s', date >= -6m, count >= 2)", p.LineBitmaps),  # a measure, narrow
     ("purchases MATCHES (brand != 'Nike', count >= 2)", p.LineScan),  # a measure, most of the window
-    ("purchases MATCHES (brand = 'Levi''s', color = 'black')", p.LineScan),  # two dimensions, each > half
-    ("purchases MATCHES (department = 'Shoes', color = 'blue')", p.LineBitmaps),  # two dimensions, narrow
+    ("purchases MATCHES (brand = 'Levi''s', color = 'black')", p.MonthRollup),  # two dimensions, whole months
+    ("purchases MATCHES (brand = 'Levi''s', color = 'black', count >= 1)", p.LineScan),  # each > half
+    ("purchases MATCHES (department = 'Shoes', color = 'blue', days > 1)", p.LineBitmaps),  # narrow
+    ("purchases MATCHES (brand = 'Levi''s', color = 'black', season = 'AW24')", p.LineBitmaps),  # 3 dimensions
+    ("purchases MATCHES (brand = 'Levi''s', date >= -6d, sum_amount > 1)", p.MonthRollup),  # no edge line
+    ("purchases MATCHES (brand = 'Levi''s', date BETWEEN -75d AND -69d, sum_amount > 1)", p.LineScan),  # no month
     ("purchases MATCHES (brand = 'Levi''s', date != 2026-01-10)", p.LineScan),       # no window
 ])
 def test_views_or_scan(tiny: Index, query: str, kind: type) -> None:
@@ -198,7 +204,7 @@ def test_window_and_codes_are_resolved_in_the_plan(tiny: Index) -> None:
     many = planned(tiny, f"orders IN ({', '.join(map(str, range(20)))})").root
     assert isinstance(many, p.FieldRange) and many.slices is None  # a long IN list reads the column once
     assert many.access() == "column compare over 3 customers"
-    assert planned(tiny, "orders IN (1, 2)").root.access() == "range index: 2 bit slices, 2 values"
+    assert planned(tiny, "orders IN (1, 2)").root.access() == "range index: 2 bit slices, 2 values, ~3 customers"
 
 
 def test_and_subtracts_negations_without_a_complement(tiny: Index) -> None:

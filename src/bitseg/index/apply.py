@@ -11,7 +11,7 @@ from typing import NamedTuple, Protocol, cast
 import numpy as np
 from pyroaring import BitMap
 
-from bitseg.index import ingest
+from bitseg.index import ingest, rollups
 from bitseg.index.arrays import distinct, last_rows
 from bitseg.index.bitmaps import from_sorted
 from bitseg.index.builtins import Builtins
@@ -123,8 +123,10 @@ def publish_purchases(data: Data, parsed: dict) -> int:
     days = parsed["day"].astype(np.int32)
     codes = parsed["dimensions"]
     orders = data.lines.order_keys(parsed["order"], days)
-    data.lines.append({"column": columns, "day": days, "amount": parsed["amount"],
-                       "quantity": parsed["quantity"], "order": orders, **codes})
+    lines = {"column": columns, "day": days, "amount": parsed["amount"], "quantity": parsed["quantity"],
+             "order": orders, **codes}
+    data.lines.append(lines)
+    rollups.published(data.lines, lines)
     purchase = parsed["quantity"] > 0
     data.views.add(columns[purchase], days[purchase], {dim: c[purchase] for dim, c in codes.items()})
     data.builtins.add(columns, days, parsed["amount"], purchase, orders, data.translator.size)

@@ -117,10 +117,12 @@ class BitSliced:
         """The columns of `among` whose magnitude is >= bound (> 0)."""
         if bound.bit_length() > self.depth:
             return BitMap()
-        above: list[BitMap] = []
-        equal = among
+        top = bound.bit_length()
+        # a bit set at or above the bound's length puts a magnitude above it: one union, not a walk of those slices
+        above = [among & BitMap.union(*self.slices[top:])] if self.depth > top else []
+        equal = among - above[0] if above else among
         lowest = (bound & -bound).bit_length() - 1  # below the lowest set bit, an equal prefix means >=
-        for i in range(self.depth - 1, lowest - 1, -1):
+        for i in range(top - 1, lowest - 1, -1):
             slice_ = self.slices[i]
             if bound >> i & 1:
                 equal = equal & slice_
@@ -136,9 +138,11 @@ class BitSliced:
         if bound.bit_length() > self.depth:
             return among
         below: list[BitMap] = []
-        equal = among
+        top = bound.bit_length()
+        # a bit set at or above the bound's length puts a magnitude above it: one union removes them all
+        equal = among - BitMap.union(*self.slices[top:]) if self.depth > top else among
         lowest = (~bound & (bound + 1)).bit_length() - 1  # below the lowest zero bit, an equal prefix means <=
-        for i in range(self.depth - 1, lowest - 1, -1):
+        for i in range(top - 1, lowest - 1, -1):
             slice_ = self.slices[i]
             if bound >> i & 1:
                 if not slice_:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from pyroaring import BitMap
 
-from bitseg.index import asof, budget, planner, postings
+from bitseg.index import asof, budget, planner, postings, rollups
 from bitseg.index import plan as p
 from bitseg.index.bitmaps import from_ids, from_mask, from_sorted, union
 from bitseg.index.fields import OPERATORS, NumberField, TagsField, ValueField
@@ -58,12 +58,20 @@ def _union(node: p.Union, data: IndexData) -> BitMap:
 
 def _intersect(node: p.Intersect, data: IndexData) -> BitMap:
     # pyroaring intersects left to right: smallest first, and stop at the first empty result
-    found = sorted((run(o, data) for o in node.operands), key=len)
-    result = found[0]
+    walks = [o for o in node.operands if isinstance(o, p.FieldRange) and o.estimate is not None]
+    found = sorted((run(o, data) for o in node.operands if not (isinstance(o, p.FieldRange) and o in walks)),
+                   key=len)
+    result = found[0] if found else None
     for bitmap in found[1:]:
         if not result:
             return BitMap()
         result = result & bitmap
+    for walk in walks:  # in the planner's order, smallest estimate first: each walks within the result so far
+        if result is not None and not result:
+            return BitMap()
+        budget.check()
+        result = _field_range(walk, data, result)
+    assert result is not None
     return result
 
 
@@ -88,15 +96,18 @@ def _field_rows(node: p.FieldRows, data: IndexData) -> BitMap:
     return field.select(node.op, node.values[0])
 
 
-def _field_range(node: p.FieldRange, data: IndexData) -> BitMap:
+def _field_range(node: p.FieldRange, data: IndexData, among: BitMap | None = None) -> BitMap:
     field = data.field(node.field)
     assert isinstance(field, NumberField)
     if node.op == "in":
-        return field.select_in(node.values) if node.slices is not None else field.scan_in(node.values, node.columns)
+        if node.slices is None:
+            found = field.scan_in(node.values, node.columns)
+            return found if among is None else found & among
+        return field.select_in(node.values, among)
     if node.op == "between":
         low, high = node.values
-        return field.between(low, high)
-    return field.select(node.op, node.values[0])
+        return field.between(low, high, among)
+    return field.select(node.op, node.values[0], among)
 
 
 def _builtin_as_of(node: p.BuiltinAsOf, data: IndexData) -> BitMap:
@@ -172,6 +183,50 @@ def _line_bitmaps(node: p.LineBitmaps, data: IndexData) -> BitMap:
     return _per_customer(key, node.measures, read, data)
 
 
+def _month_rollup(node: p.MonthRollup, data: IndexData) -> BitMap:
+    """Roll-up entries for the whole months, the edge days' lines from line bitmaps, then the measures over the
+    customers found in them only (everyone else has sums of 0). Within a call the sums of the same roll-up
+    window are computed once (sharing.py: a tiering of many thresholds reads them once)."""
+    key = ("rollup", node.dims, node.codes, node.first_month, node.last_month, node.edges, node.filters)
+    if not node.measures:
+        return kept((*key, "buyers"), lambda: from_sorted(rollups.per_column(_rollup_entries(node, data, None)[0],
+                                                                           (), data.column_count)[0]))
+    keep: np.ndarray | None = None
+    at_zero = True
+    for measure in node.measures:
+        budget.check()
+        found, total = kept((*key, measure.measure), functools.partial(_rollup_sums, node, data, measure.measure))
+        passed = asof.compare(total, measure.op, measure.threshold)
+        keep = passed if keep is None else keep & passed
+        at_zero &= bool(asof.compare(np.zeros(1, dtype=np.int64), measure.op, measure.threshold)[0])
+    assert keep is not None
+    if at_zero:  # the customers without a line pass: everyone but those whose sums fail
+        return data.existence - from_sorted(found[~keep].astype(np.uint32))
+    return from_sorted(found[keep].astype(np.uint32)) & data.existence
+
+
+def _rollup_entries(node: p.MonthRollup, data: IndexData, measure: str | None) -> tuple[np.ndarray, ...]:
+    """(columns,) of the buying entries when `measure` is None, else (columns, values of the measure)."""
+    names = ["column", "buys"] if measure is None else ["column", _MEASURE_COLUMNS[measure]]
+    parts = (rollups.rollup_of(data.lines, node.dims).entries(node.codes, node.first_month, node.last_month, names)
+             if node.first_month <= node.last_month else [])
+    if node.edges:
+        budget.check()
+        at = postings.positions(data.lines, [(f.dim, f.codes, f.size) for f in node.filters], list(node.edges))
+        edge = {name: data.lines[name][at] for name in ("column", "amount", "quantity")}
+        parts.append({**edge, "buys": edge["quantity"] > 0})
+    joined = [np.concatenate([part[name] for part in parts] or [np.empty(0, np.int64)]) for name in names]
+    column = joined[0].astype(np.uint32, copy=False)
+    return (column[joined[1].astype(bool)],) if measure is None else (column, joined[1])
+
+
+def _rollup_sums(node: p.MonthRollup, data: IndexData, measure: str) -> np.ndarray:
+    """Two rows: the distinct columns of the roll-up window's entries, and the measure's sum for each."""
+    column, values = _rollup_entries(node, data, measure)
+    found, (total,) = rollups.per_column(column, [values], data.column_count)
+    return np.stack((found.astype(np.int64), total))
+
+
 _MEASURE_COLUMNS = {"sum_amount": "amount", "sum_quantity": "quantity", "count": "order", "days": "day"}
 
 
@@ -221,5 +276,5 @@ _RUNNERS: dict[type, Callable[..., BitMap]] = {
     p.Subtract: _subtract, p.FieldRows: _field_rows, p.FieldRange: _field_range, p.Present: _present,
     p.Anniversary: _anniversary, p.CachedSegment: _cached_segment, p.ListMembers: _list_members,
     p.ViewWindow: _view_window, p.LineScan: _line_scan, p.BucketRange: _bucket_range,
-    p.LineBitmaps: _line_bitmaps, p.BuiltinAsOf: _builtin_as_of,
+    p.LineBitmaps: _line_bitmaps, p.BuiltinAsOf: _builtin_as_of, p.MonthRollup: _month_rollup,
 }

@@ -9,6 +9,7 @@ Explain shows is what runs.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections import Counter
@@ -23,9 +24,17 @@ from pyroaring import BitMap
 from bitseg import days
 from bitseg.index.fields import Field
 from bitseg.index.lines import LineStore
+from bitseg.index.plan_lines import DayCompare as DayCompare
+from bitseg.index.plan_lines import DimCodes as DimCodes
+from bitseg.index.plan_lines import LineBitmaps as LineBitmaps
+from bitseg.index.plan_lines import LineScan as LineScan
+from bitseg.index.plan_lines import MeasureTest as MeasureTest
+from bitseg.index.plan_lines import MonthRollup as MonthRollup
+from bitseg.index.plannode import PlanNode as PlanNode
+from bitseg.index.plannode import counted as _count
+from bitseg.index.plannode import day_span as _days
 from bitseg.index.views import ANY, TimeViews
 from bitseg.query import expressions as ex
-from bitseg.query.printer import to_text
 
 
 class IndexData(Protocol):
@@ -49,26 +58,6 @@ class IndexData(Protocol):
 
 
 # ── plan nodes: each a bitmap of customers ────────────────────────────────────────────────────────────────
-
-@dataclass(frozen=True)
-class PlanNode:
-    source: ex.Node | None = field(default=None, compare=False, repr=False, kw_only=True)  # for its text only
-
-    def children(self) -> tuple[PlanNode, ...]:
-        """The nodes whose bitmaps this one combines, in the order they run."""
-        return ()
-
-    def access(self) -> str:
-        """How the bitmap is found, for Explain."""
-        raise NotImplementedError
-
-    def text(self) -> str:
-        return to_text(self.source) if self.source is not None else ""
-
-    def cost(self) -> int:
-        """This node's own estimated work (not its children's), in work units: about one per value read."""
-        return 1
-
 
 @dataclass(frozen=True)
 class Existence(PlanNode):
@@ -107,12 +96,15 @@ class FieldRange(PlanNode):
     values: tuple[int | Decimal, ...]
     columns: int
     slices: int | None = None
+    # about how many customers it selects (orders the compares of an AND); not part of the plan's identity
+    estimate: int | None = dataclasses.field(default=None, compare=False)
 
     def access(self) -> str:
         if self.slices is None:
             return f"column compare over {self.columns:,} customers"
         walks = f", {_count(len(set(self.values)), 'value')}" if self.op == "in" else ""
-        return f"range index: {_count(self.slices, 'bit slice')}{walks}"
+        about = f", ~{_count(self.estimate, 'customer')}" if self.estimate is not None else ""
+        return f"range index: {_count(self.slices, 'bit slice')}{walks}{about}"
 
     def cost(self) -> int:
         return self.columns
@@ -195,9 +187,11 @@ class Union(PlanNode):
 
 @dataclass(frozen=True)
 class Intersect(PlanNode):
-    """All operands run; then they are intersected smallest first, stopping as soon as the result is empty.
+    """The operands other than range-index compares run; they are intersected smallest first, stopping as soon
+    as the result is empty; then the range-index compares (`FieldRange` with an estimate) walk, in the order
+    given (the planner sorts them by estimate), each only within the result so far, which it becomes.
 
-    (Sizes are known only once run, so the order is decided while running, by this rule.)
+    (Other sizes are known only once run, so their order is decided while running, by this rule.)
     """
 
     operands: tuple[PlanNode, ...]
@@ -206,7 +200,9 @@ class Intersect(PlanNode):
         return self.operands
 
     def access(self) -> str:
-        return f"intersect {len(self.operands)}, smallest first"
+        walked = sum(isinstance(o, FieldRange) and o.estimate is not None for o in self.operands)
+        within = f", then {walked} range walks within the result, smallest estimate first" if walked > 1 else ""
+        return f"intersect {len(self.operands)}, smallest first{within}"
 
 
 @dataclass(frozen=True)
@@ -244,74 +240,6 @@ class ViewWindow(PlanNode):
 
     def cost(self) -> int:
         return 1 + len(self.buckets) * len(self.codes)
-
-
-@dataclass(frozen=True)
-class DimCodes:
-    """A line filter: the line's `dim` code is in `codes` (-1 for NULL); the dictionary holds `size` values."""
-
-    dim: str
-    codes: frozenset[int]
-    size: int
-
-
-@dataclass(frozen=True)
-class DayCompare:
-    """A line filter kept when a `date != d` leaves no window: `day op value`."""
-
-    op: str
-    day: int
-
-
-@dataclass(frozen=True)
-class MeasureTest:
-    """A measure over the matching lines against a threshold in stored units."""
-
-    measure: str
-    op: str
-    threshold: int | Decimal
-
-
-@dataclass(frozen=True)
-class LineScan(PlanNode):
-    """One pass over the lines of `slices`: same-line filters, then the measures per customer (if any)."""
-
-    low_day: int | None
-    high_day: int | None
-    slices: tuple[tuple[int, int], ...]
-    filters: tuple[DimCodes | DayCompare, ...]
-    measures: tuple[MeasureTest, ...]
-
-    @property
-    def lines(self) -> int:
-        return sum(end - start for start, end in self.slices)
-
-    def access(self) -> str:
-        return f"scan of {_count(self.lines, 'line')}, {_days(self.low_day, self.high_day)}"
-
-    def cost(self) -> int:
-        # a pass over the lines per filter and per measure (a measure counting orders or days sorts them)
-        return self.lines * (1 + len(self.filters) + 2 * len(self.measures))
-
-
-@dataclass(frozen=True)
-class LineBitmaps(PlanNode):
-    """The lines of `slices` whose dimensions pass every filter, found by ANDing per-value line bitmaps
-    (`postings.py`); then the measures per customer over those lines only (if any). `estimate` is the fewest
-    lines one filter lets through in the window: at most that many are read."""
-
-    low_day: int | None
-    high_day: int | None
-    slices: tuple[tuple[int, int], ...]
-    filters: tuple[DimCodes, ...]
-    measures: tuple[MeasureTest, ...]
-    estimate: int
-
-    def access(self) -> str:
-        what = " ∩ ".join(f"{f.dim} {_count(len(f.codes), 'value')}" for f in self.filters)
-        window = sum(end - start for start, end in self.slices)
-        return (f"line bitmaps: {what} ∩ {_days(self.low_day, self.high_day)}, "
-                f"at most {self.estimate:,} of {_count(window, 'line')}")
 
 
 @dataclass(frozen=True)
@@ -388,13 +316,3 @@ class Plan:
         return "\n".join(out)
 
     __str__ = explain
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
-
-def _days(low: int | None, high: int | None) -> str:
-    if low is None:
-        return "all days" if high is None else f"days up to {days.day_date(high)}"
-    return f"days from {days.day_date(low)}" if high is None else f"days {days.day_date(low)} to {days.day_date(high)}"

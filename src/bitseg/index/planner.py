@@ -1,14 +1,17 @@
 """The planner: a normalised tree, the index data and an evaluation day → a plan (`plan.py`), every choice made.
 
 Choices made here: PURCHASES MATCHES is answered from the time views when it has no measure, a day window (no
-`date != d`) and at most one dimension with at most 256 matching values; otherwise from line bitmaps
-(`postings.py`) when its narrowest dimension filter keeps at most half of the window's lines, else by one scan of
-the window's lines. No window reaches past the evaluation day D, and on a D before the last line day a built-in
-predicate is computed from the lines up to D (`asof.py`) instead of read from the kept built-ins. AND becomes an
-intersection of its positive operands minus its negated ones, so `a AND NOT b` never builds the complement of b;
-`f IS NOT NULL` is the field's bitmap of set values. A compare on a number field walks its bit-sliced index (an IN
-list of more than RANGE_IN_MAX values reads the column once instead). A saved segment is read through the
-per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
+`date != d`) and at most one dimension with at most 256 matching values; otherwise from month roll-ups
+(`rollups.py`) when its measures are sums (or it has none and two dimensions), it filters at most two dimensions
+and the months its window covers whole hold at least half the window's lines (the edge days then come from line
+bitmaps); otherwise from line bitmaps (`postings.py`) when its narrowest dimension filter keeps at most half of
+the window's lines, else by one scan of the window's lines. The number compares of an AND walk their range
+indexes last, smallest sampled estimate first, each within the result so far. No window reaches past the
+evaluation day D, and on a D before the last line day a built-in predicate is computed from the lines up to D
+(`asof.py`) instead of read from the kept built-ins. AND becomes an intersection of its positive operands minus
+its negated ones, so `a AND NOT b` never builds the complement of b; `f IS NOT NULL` is the field's bitmap of set
+values. A compare on a number field walks its bit-sliced index (an IN list of more than RANGE_IN_MAX values reads
+the column once instead). A saved segment is read through the per-(segment, day) cache. Dates become day numbers; a date out of range, a bad ANNIVERSARY range and a segment
 reference cycle are query errors with their position.
 """
 
@@ -21,7 +24,7 @@ from decimal import Decimal
 
 from bitseg import days
 from bitseg.errors import QueryError
-from bitseg.index import postings
+from bitseg.index import postings, rollups
 from bitseg.index.buckets import BUCKETS
 from bitseg.index.fields import OPERATORS, NumberField
 from bitseg.index.plan import (
@@ -41,6 +44,7 @@ from bitseg.index.plan import (
     LineScan,
     ListMembers,
     MeasureTest,
+    MonthRollup,
     Plan,
     PlanNode,
     Present,
@@ -56,6 +60,7 @@ from bitseg.vocabulary import BUILTIN_FIELDS
 
 RANGE_IN_MAX = 16  # IN lists on a number field up to this long walk the bit-sliced index once per value
 VIEW_CODES_MAX = 256  # past this many values, one pass over the lines beats a union of views
+ROLLUP_EDGE_SHARE = 0.5  # month roll-ups answer a window when its edge days hold at most this share of its lines
 _LITERAL_BOUND = 1 << 64
 
 
@@ -147,6 +152,7 @@ class _Planner:
                     if not isinstance(o, ex.Not) or isinstance(o.operand, ex.IsNull)]
         negative = tuple(self.node(o.operand) for o in node.operands
                          if isinstance(o, ex.Not) and not isinstance(o.operand, ex.IsNull))
+        positive = _walks_last(positive)
         if not negative:
             return Intersect(tuple(positive), source=node)
         if not positive:
@@ -179,7 +185,8 @@ class _Planner:
             stored = tuple(self.stored(found.kind, v, node) for v in values)
             # an IN list walks the index once per value: past RANGE_IN_MAX values one pass over the column is cheaper
             slices = found.index.depth if op != "in" or len(set(stored)) <= RANGE_IN_MAX else None
-            return FieldRange(name, op, stored, self.data.column_count, slices, source=node)
+            estimate = found.estimate(op, stored) if slices is not None else None
+            return FieldRange(name, op, stored, self.data.column_count, slices, estimate, source=node)
         return FieldRows(name, op, values, source=node)
 
     def stored(self, kind: FieldType, value: object, node: ex.Node) -> int | Decimal:
@@ -271,10 +278,10 @@ class _Planner:
              bitmaps: typing.Literal[False]) -> LineScan: ...
     @typing.overload
     def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None,
-             *, bitmaps: bool = True) -> LineScan | LineBitmaps: ...
+             *, bitmaps: bool = True) -> LineScan | LineBitmaps | MonthRollup: ...
 
     def scan(self, node: ex.Matches, window: tuple[int | None, int | None] | None, *,
-             bitmaps: bool = True) -> LineScan | LineBitmaps:
+             bitmaps: bool = True) -> LineScan | LineBitmaps | MonthRollup:
         filters: list[DimCodes | DayCompare] = []
         for param in node.line_filters:
             if isinstance(param, ex.DimCompare | ex.DimIn | ex.DimIsNull):
@@ -291,6 +298,10 @@ class _Planner:
         low, high = window or (None, self.today)
         slices = tuple(self.data.lines.window(low, high))
         dims = [f for f in filters if isinstance(f, DimCodes)]
+        if bitmaps and len(dims) == len(filters):
+            rolled = self.rollup(node, low, high, slices, tuple(dims), measures)
+            if rolled is not None:
+                return rolled
         if bitmaps and dims and len(dims) == len(filters):
             # line bitmaps read only the lines every filter lets through (each at random, ~2× a scanned line):
             # they win while the narrowest filter keeps at most half of the window
@@ -298,6 +309,46 @@ class _Planner:
             if 2 * estimate <= sum(end - start for start, end in slices):
                 return LineBitmaps(low, high, slices, tuple(dims), measures, estimate, source=node)
         return LineScan(low, high, slices, tuple(filters), measures, source=node)
+
+    def rollup(self, node: ex.Matches, low: int | None, high: int | None, slices: tuple[tuple[int, int], ...],
+               filters: tuple[DimCodes, ...], measures: tuple[MeasureTest, ...]) -> MonthRollup | None:
+        """Month roll-ups for the months the window covers whole, when they hold at least half its lines."""
+        codes: dict[str, frozenset[int]] = {}
+        for f in filters:
+            codes[f.dim] = codes[f.dim] & f.codes if f.dim in codes else f.codes
+        if not measures and len(codes) <= 1:  # the time views answer, or a scan when there are too many values
+            return None
+        if (len(codes) > rollups.MAX_DIMS or any(m.measure not in rollups.SUMMED for m in measures)
+                or any(f.size > rollups.MAX_CODES for f in filters)):
+            return None
+        last_day = self.data.lines.last_day()
+        if last_day is None or high is None:
+            return None
+        first, last = rollups.month_of(low if low is not None else high), rollups.month_of(high)
+        if low is not None and rollups.month_bounds(first)[0] < low:
+            first += 1  # the month of `low` is not whole
+        if high < last_day and rollups.month_bounds(last)[1] > high:
+            last -= 1  # nor that of `high`, when lines after it exist
+        if low is None:
+            first = -rollups.MONTH_OFFSET
+        if first > last:
+            return None
+        edges = ((low, rollups.month_bounds(first)[0] - 1) if low is not None else None,
+                 (rollups.month_bounds(last)[1] + 1, high))
+        edge_slices = tuple(s for edge in edges if edge is not None and edge[0] <= edge[1]
+                            for s in self.data.lines.window(*edge))
+        if sum(e - s for s, e in edge_slices) > ROLLUP_EDGE_SHARE * sum(e - s for s, e in slices):
+            return None
+        dims = tuple(sorted(codes))
+        return MonthRollup(low, high, dims, tuple(codes[d] for d in dims), first, last, edge_slices, filters,
+                           measures, source=node)
+
+
+def _walks_last(nodes: list[PlanNode]) -> list[PlanNode]:
+    """The operands of an AND with its range-index compares last, smallest estimate first (the executor walks
+    them in this order, each within the result so far)."""
+    walks = [n for n in nodes if isinstance(n, FieldRange) and n.estimate is not None]
+    return [n for n in nodes if n not in walks] + sorted(walks, key=lambda n: n.estimate or 0)  # type: ignore
 
 
 def bucket_bounds(node: ex.Bucket) -> tuple[int, int]:

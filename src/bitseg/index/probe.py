@@ -111,6 +111,11 @@ class Probe:
                 return False
         return True
 
+    def _month_rollup(self, node: p.MonthRollup) -> bool:
+        """This customer's lines of the whole window: the roll-ups are for many customers at once."""
+        slices = tuple(self.data.lines.window(node.low_day, node.high_day))
+        return self._line_scan(p.LineScan(node.low_day, node.high_day, slices, node.filters, node.measures))
+
 
 def _holds(values: np.ndarray, op: str, threshold: object) -> bool:
     matched = compare(values, op, threshold)  # type: ignore[arg-type]
@@ -121,4 +126,5 @@ _PROBES: dict[type, Callable[..., bool]] = {
     p.Complement: Probe._complement, p.Union: Probe._union, p.Intersect: Probe._intersect,
     p.Subtract: Probe._subtract, p.FieldRange: Probe._field_range, p.Anniversary: Probe._anniversary,
     p.CachedSegment: Probe._cached_segment, p.LineScan: Probe._line_scan, p.LineBitmaps: Probe._line_scan,
+    p.MonthRollup: Probe._month_rollup,
 }

@@ -54,7 +54,8 @@ def node_values(node: p.PlanNode, data: p.IndexData, column: int,
     name = getattr(node, "field", None)
     if isinstance(name, str):
         return (f"{name} {field_value(data, name, column)}",), ()
-    if isinstance(node.source, ex.Matches) and isinstance(node, p.ViewWindow | p.LineScan | p.LineBitmaps):
+    lined = p.ViewWindow | p.LineScan | p.LineBitmaps | p.MonthRollup
+    if isinstance(node.source, ex.Matches) and isinstance(node, lined):
         scan = node if isinstance(node, p.LineScan) else planner.line_scan(node.source, data, as_of)
         return matched_lines(scan, data, column)
     return (), ()
