@@ -228,6 +228,11 @@ def test_persistence_never_imports_transport_or_the_server() -> None:
     assert not problems, report("bitseg.persistence imports gRPC, the server or the CLI", problems)
 
 
+def test_the_shards_never_import_transport_or_the_server() -> None:
+    problems = forbidden_imports(in_layer("bitseg.shards"), (*TRANSPORT, "bitseg.server", "bitseg.cli"))
+    assert not problems, report("bitseg.shards (the coordinator and its shards, SPEC §9) imports", problems)
+
+
 def test_only_the_cli_imports_the_cli_and_only_the_cli_imports_the_server() -> None:
     problems = []
     for name in MODULES:

@@ -29,6 +29,7 @@ class IndexInfo:
     segments: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     builtins: tuple[str, ...] = ()           # the names in `fields` that are built-in (orders, clv, …)
+    shards: tuple[tuple[int, int], ...] = ()  # get_index on a sharded server: (customers, lines) per shard
 
 
 @dataclass(frozen=True)

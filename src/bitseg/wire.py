@@ -126,7 +126,8 @@ def index_info_of(info: Any) -> IndexInfo:
                      customers=info.customer_count, lines=info.line_count,
                      fields={f.name: f.type for f in info.fields}, dimensions=tuple(info.dimensions),
                      segments=tuple(info.segments), lists=tuple(info.lists),
-                     builtins=tuple(f.name for f in info.fields if f.builtin))
+                     builtins=tuple(f.name for f in info.fields if f.builtin),
+                     shards=tuple((s.customers, s.lines) for s in info.shard_sizes))
 
 
 def summary_of(s: Any) -> IngestSummary:

@@ -132,6 +132,18 @@ DSL_WORD = re.compile(r"\b(and|or|not|between|in|is|null|contains|anniversary|pu
                       r"true|false|today|yesterday|date|count|sum_amount|sum_quantity|days)\b")
 
 
+# BITSEG_TEST_SHARDS=N: the same properties against an index split into N in-process shards (SPEC §9), whose
+# answers must be the one-process answers (members compared as sets: a sharded stream is in shard order).
+SHARDS = int(os.environ.get("BITSEG_TEST_SHARDS", "0"))
+
+
+def new_index() -> bitseg.Index:
+    if SHARDS:
+        from bitseg.shards.launch import memory_index
+        return memory_index(SCHEMA, SHARDS)  # type: ignore[return-value]
+    return bitseg.Index(SCHEMA)
+
+
 # ── data ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 @dataclass
@@ -148,7 +160,7 @@ class World:
     day_pool: list[dt.date] = field(default_factory=list)
 
     def build(self) -> tuple[bitseg.Index, Oracle]:
-        index, oracle = bitseg.Index(SCHEMA), Oracle(SCHEMA)
+        index, oracle = new_index(), Oracle(SCHEMA)
         apply(self.steps, index, oracle)
         return index, oracle
 
@@ -721,7 +733,7 @@ CALENDAR_FIRST, CALENDAR_LAST = dt.date(2021, 1, 1), dt.date(2029, 12, 31)
 def calendar_world() -> tuple[bitseg.Index, Oracle]:
     """One customer per day of 2021–2029, born, registered and buying on that day: any error in turning a date
     literal into a day, or in an inclusive bound, moves some customer in or out."""
-    index, oracle = bitseg.Index(SCHEMA), Oracle(SCHEMA)
+    index, oracle = new_index(), Oracle(SCHEMA)
     days = [CALENDAR_FIRST + dt.timedelta(n) for n in range((CALENDAR_LAST - CALENDAR_FIRST).days + 1)]
     profiles = [{"customer": day.isoformat(), "birth_date": day} for day in days]
     lines = [{"customer": day.isoformat(), "day": day, "amount": Decimal(1), "quantity": 1, "order": None,

@@ -15,7 +15,7 @@ from bitseg.server.app import ServerConfig, start
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 
-from .conftest import channel_for
+from .conftest import SHARD_TRANSPORT, SHARDS, channel_for
 from .shop import AS_OF, PURCHASE_HEADER, SCHEMA
 
 Code = grpc.StatusCode
@@ -113,6 +113,8 @@ def test_error_status(stub: pb_grpc.SegmentServiceStub, shop: str, call: Callabl
     assert message and "Traceback" not in message
 
 
+@pytest.mark.skipif(SHARD_TRANSPORT == "ray" and SHARDS > 0,
+                    reason="the monkeypatch is in this process; the shards run in Ray's processes")
 def test_unexpected_error_is_internal_and_logged(stub: pb_grpc.SegmentServiceStub, shop: str,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  caplog: pytest.LogCaptureFixture) -> None:

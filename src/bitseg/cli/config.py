@@ -78,6 +78,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("ingest_budget_bytes", int, 128 << 20, "bytes of ingest messages converted at once; more wait "
            "(default %(default)s)"),
     Option("metrics_port", _port, None, "serve Prometheus metrics on this port (needs bitseg[metrics])"),
+    Option("shards", int, 0, "split every index into N shards on Ray (needs bitseg[ray]; 0: one process)"),
+    Option("ray_address", str, None, "with --shards: join the Ray cluster at ADDR instead of starting one"),
     Option("grace", float, 10.0, "seconds running calls get at shutdown (default %(default)s)"),
     Option("log_level", str, "info", "debug, info, warning or error (default %(default)s)"),
     Option("demo", _bool, False, "create index 'demo' (generated fashion retailer)"),

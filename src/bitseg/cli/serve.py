@@ -78,6 +78,10 @@ def server_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         raise UsageError(str(err)) from None
     if bool(settings["tls_cert"]) != bool(settings["tls_key"]):
         raise UsageError("TLS needs both tls_cert and tls_key")
+    if settings["shards"] < 0:
+        raise UsageError(f"--shards must be 0 (one process) or more, not {settings['shards']}")
+    if settings["ray_address"] and not settings["shards"]:
+        raise UsageError("--ray-address needs --shards N")
     if settings["ingest_budget_bytes"] < 1:
         raise UsageError(f"ingest_budget_bytes must be positive, not {settings['ingest_budget_bytes']}")
     if settings["keep_snapshots"] < 2:
@@ -97,7 +101,8 @@ def server_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
                         limits=Limits(max_query_length=settings["max_query_bytes"], max_depth=settings["max_depth"],
                                       max_in_values=settings["max_in_values"]),
                         data_dir=settings["data_dir"], daily_at=settings["snapshot_time"],
-                        keep=settings["keep_snapshots"], metrics_port=settings["metrics_port"])
+                        keep=settings["keep_snapshots"], metrics_port=settings["metrics_port"],
+                        shards=settings["shards"], ray_address=settings["ray_address"])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -33,6 +34,7 @@ from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bitseg import Catalog
+from bitseg.errors import PersistenceError
 from bitseg.index.budget import DEFAULT_MAX_COST, DEFAULT_MAX_SECONDS
 from bitseg.persistence import Store
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
@@ -75,6 +77,9 @@ class ServerConfig:
     daily_at: dt.time = dt.time(2)         # the daily snapshot, local time of each index
     keep: int = 7                          # snapshots kept on disk
     metrics_port: int | None = None        # Prometheus /metrics on this port (0: any free one), on `host`
+    shards: int = 0                        # > 0: every index split into this many shards (SPEC §9)
+    ray_address: str | None = None         # with shards: join this Ray cluster instead of starting one
+    shard_transport: str = "ray"           # with shards: "ray" (actors), or "local" (in this process; tests)
 
     @property
     def options(self) -> list[tuple[str, int]]:
@@ -149,14 +154,14 @@ class Server:
         self.monitor = monitor
         self.metrics_port: int | None = None
         self._stopping = threading.Event()
-        self._store_open = isinstance(catalog, Store)
+        self._store_open = _is_store(catalog)
         self._timer = threading.Thread(target=self._watch, name="daily-snapshot", daemon=True)
         self._timer.start()
 
     @property
     def store(self) -> Store | None:
-        """The Store behind the server, or None when it runs on an in-memory Catalog."""
-        return self.catalog if isinstance(self.catalog, Store) else None
+        """The Store behind the server (or the shards' coordinator), or None when it runs on an in-memory Catalog."""
+        return self.catalog if _is_store(self.catalog) else None  # type: ignore[return-value]
 
     def _watch(self) -> None:
         """Re-read health every HEALTH_SECONDS; run the daily snapshot when due (asked every TIMER_SECONDS)."""
@@ -215,8 +220,23 @@ class ListenError(OSError):
     """The server cannot bind its address: the port is taken or the host is not this machine's."""
 
 
+def _is_store(catalog: Any) -> bool:
+    """A Store, or the coordinator of a sharded server (which stands in for one)."""
+    return isinstance(catalog, Store) or getattr(catalog, "sharded", False)
+
+
 def open_store(config: ServerConfig) -> Store:
-    """The Store on `config.data_dir`, opened (PersistenceError when it cannot be); what it worked around is logged."""
+    """The Store on `config.data_dir`, opened (PersistenceError when it cannot be); what it worked around is logged.
+
+    With `config.shards`, the coordinator of the shards (bitseg.shards, imported only then) stands in for it."""
+    if config.shards:
+        from bitseg.shards.launch import open_shards
+        return open_shards(config.data_dir, config.shards, transport=config.shard_transport,  # type: ignore[return-value]
+                           ray_address=config.ray_address, limits=config.limits, daily_at=config.daily_at,
+                           keep=config.keep)
+    if (Path(config.data_dir) / "shards" / "COUNT").exists():
+        raise PersistenceError(f"{config.data_dir} holds a sharded server's data: start it with --shards "
+                               f"{(Path(config.data_dir) / 'shards' / 'COUNT').read_text().strip()}")
     store = Store(config.data_dir, limits=config.limits, daily_at=config.daily_at, keep=config.keep).open()
     for problem in store.problems:
         log.warning("data directory problem", extra={"data_dir": config.data_dir, "problem": problem})
@@ -236,8 +256,12 @@ def build(config: ServerConfig, catalog: Catalog | Store | None = None) -> Serve
 
 
 def _build(config: ServerConfig, catalog: Catalog | Store) -> Server:
-    servicer = (SegmentService(catalog.catalog, store=catalog) if isinstance(catalog, Store)
-                else SegmentService(catalog))
+    if isinstance(catalog, Store):
+        servicer = SegmentService(catalog.catalog, store=catalog)
+    elif _is_store(catalog):  # a sharded server's coordinator: both the catalog and the store
+        servicer = SegmentService(catalog, store=catalog)  # type: ignore[arg-type]
+    else:
+        servicer = SegmentService(catalog)
     metrics = Metrics() if config.metrics_port is not None else None
     monitor = Monitor(servicer.catalog, servicer.store, metrics)
     servicer.server_info = monitor.info

@@ -24,6 +24,7 @@ from bitseg.errors import (
     QueryError,
     ReadOnlyError,
     SchemaError,
+    UnavailableError,
 )
 from bitseg.v1 import segments_pb2 as pb
 
@@ -48,6 +49,8 @@ STATUS: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (OverloadedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     # The log cannot be written just now: nothing was changed, retry later (the store heals by itself).
     (ReadOnlyError, grpc.StatusCode.UNAVAILABLE),
+    # A shard of a sharded server did not answer (SPEC §9): nothing partial is returned, retry.
+    (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     # The disk failed us, not the caller: INTERNAL with the message (it names the file), logged below.
     (PersistenceError, grpc.StatusCode.INTERNAL),
 )

@@ -77,6 +77,9 @@ class SlowLog:
 
 def memory_bytes(index: Index) -> int:
     """An estimate of what an index holds: its arrays, its bitmaps and the Python containers around them."""
+    sharded = getattr(index, "memory_bytes", None)  # a sharded index adds up its shards' own estimates
+    if sharded is not None:
+        return int(sharded())
     total = 0
     seen: set[int] = set()
     with index.lock:

@@ -26,7 +26,7 @@ from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
 from bitseg.server.errors import DeadlineExceeded, query_detail, status_of
 from bitseg.server.inflight import InFlight
 from bitseg.server.insight import InsightRpcs
-from bitseg.server.lookup import LookupRpcs
+from bitseg.server.lookup import LookupRpcs, add_shards
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 from bitseg.vocabulary import BUILTIN_FIELDS
@@ -109,6 +109,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         if detail:
             info.segments.extend(s.name for s in index.list_segments())
             info.lists.extend(index.list_names())
+            add_shards(info, index)
         return info
 
     # ── index lifecycle ──────────────────────────────────────────────────────────────────────────────

@@ -249,7 +249,7 @@ class FieldInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., builtin: _Optional[bool] = ...) -> None: ...
 
 class IndexInfo(_message.Message):
-    __slots__ = ("name", "schema_toml", "timezone", "customer_count", "line_count", "fields", "dimensions", "segments", "lists")
+    __slots__ = ("name", "schema_toml", "timezone", "customer_count", "line_count", "fields", "dimensions", "segments", "lists", "shards", "shard_sizes")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SCHEMA_TOML_FIELD_NUMBER: _ClassVar[int]
     TIMEZONE_FIELD_NUMBER: _ClassVar[int]
@@ -259,6 +259,8 @@ class IndexInfo(_message.Message):
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     LISTS_FIELD_NUMBER: _ClassVar[int]
+    SHARDS_FIELD_NUMBER: _ClassVar[int]
+    SHARD_SIZES_FIELD_NUMBER: _ClassVar[int]
     name: str
     schema_toml: str
     timezone: str
@@ -268,7 +270,19 @@ class IndexInfo(_message.Message):
     dimensions: _containers.RepeatedScalarFieldContainer[str]
     segments: _containers.RepeatedScalarFieldContainer[str]
     lists: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., schema_toml: _Optional[str] = ..., timezone: _Optional[str] = ..., customer_count: _Optional[int] = ..., line_count: _Optional[int] = ..., fields: _Optional[_Iterable[_Union[FieldInfo, _Mapping]]] = ..., dimensions: _Optional[_Iterable[str]] = ..., segments: _Optional[_Iterable[str]] = ..., lists: _Optional[_Iterable[str]] = ...) -> None: ...
+    shards: int
+    shard_sizes: _containers.RepeatedCompositeFieldContainer[ShardSize]
+    def __init__(self, name: _Optional[str] = ..., schema_toml: _Optional[str] = ..., timezone: _Optional[str] = ..., customer_count: _Optional[int] = ..., line_count: _Optional[int] = ..., fields: _Optional[_Iterable[_Union[FieldInfo, _Mapping]]] = ..., dimensions: _Optional[_Iterable[str]] = ..., segments: _Optional[_Iterable[str]] = ..., lists: _Optional[_Iterable[str]] = ..., shards: _Optional[int] = ..., shard_sizes: _Optional[_Iterable[_Union[ShardSize, _Mapping]]] = ...) -> None: ...
+
+class ShardSize(_message.Message):
+    __slots__ = ("shard", "customers", "lines")
+    SHARD_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMERS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    shard: int
+    customers: int
+    lines: int
+    def __init__(self, shard: _Optional[int] = ..., customers: _Optional[int] = ..., lines: _Optional[int] = ...) -> None: ...
 
 class CreateIndexRequest(_message.Message):
     __slots__ = ("index", "schema_toml")
