@@ -220,8 +220,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         if request.limit < 0:
             raise InvalidInputError(f"limit {request.limit} is negative; 0 means no limit")
         index = self._index(request.index, context)
-        # The core evaluates the members and looks up their ids under its lock, then hands out slices:
-        # a slow reader never holds up an import, and the stream is one consistent state.
+        # Ids looked up under the core's lock, then sliced: one state; a slow reader never holds up writes.
         pages = index.member_pages(self._selection(index, request), as_of=optional_day(request.as_of),
                                    after=request.after or None, limit=request.limit or None,
                                    chunk_size=request.chunk_size or DEFAULT_CHUNK, cursor=request.cursor or None)
