@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import logging
-import sys
 import threading
 import time
 from collections import deque
@@ -24,10 +23,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from grpc_health.v1 import health_pb2
-from pyroaring import BitMap
 
+from bitseg.index.footprint import footprint
 from bitseg.v1 import segments_pb2 as pb
 
 if TYPE_CHECKING:
@@ -80,31 +78,8 @@ def memory_bytes(index: Index) -> int:
     sharded = getattr(index, "memory_bytes", None)  # a sharded index adds up its shards' own estimates
     if sharded is not None:
         return int(sharded())
-    total = 0
-    seen: set[int] = set()
     with index.lock:
-        stack: list[Any] = [index.state()]
-        while stack:
-            item = stack.pop()
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            if isinstance(item, np.ndarray):
-                total += item.nbytes
-            elif isinstance(item, BitMap):
-                stats = item.get_statistics()
-                total += (stats["n_bytes_array_containers"] + stats["n_bytes_run_containers"]
-                          + stats["n_bytes_bitset_containers"])
-            elif isinstance(item, dict):
-                total += sys.getsizeof(item)
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, list | tuple | set | frozenset):
-                total += sys.getsizeof(item)
-                stack.extend(item)
-            else:
-                total += sys.getsizeof(item)
-    return total
+        return footprint(index.state())
 
 
 class Monitor:

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyroaring import BitMap
 
 from bitseg.errors import BitsegError
 from bitseg.index import distinct
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.catalog import Catalog
+from bitseg.index.footprint import footprint
 from bitseg.index.index import Index
 from bitseg.index.translate import column_of_cursor
 from bitseg.persistence.clock import Clock, utc_now
@@ -124,7 +123,7 @@ class ShardWorker:
         """What the index holds on this shard, estimated as the server's `info` does for one process."""
         found = self.store.get(index)
         with found.lock:
-            return _footprint(found.state())
+            return footprint(found.state())
 
     def status(self) -> dict[str, Any]:
         """The process, whether the log can be written, and each index's customers and lines."""
@@ -248,28 +247,3 @@ def _sums(index: Index, members: Any) -> GroupSums:
     return GroupSums(len(columns), int(index.builtins["orders"].values[columns].sum()),
                      int(index.builtins["clv"].values[columns].sum()), presence)
 
-
-def _footprint(state: Any) -> int:
-    """Bytes of arrays, bitmap containers and the Python containers around them (as server.monitor counts)."""
-    total, seen, stack = 0, set(), [state]
-    while stack:
-        item = stack.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, np.ndarray):
-            total += item.nbytes
-        elif isinstance(item, BitMap):
-            stats = item.get_statistics()
-            total += (stats["n_bytes_array_containers"] + stats["n_bytes_run_containers"]
-                      + stats["n_bytes_bitset_containers"])
-        elif isinstance(item, dict):
-            total += sys.getsizeof(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            total += sys.getsizeof(item)
-            stack.extend(item)
-        else:
-            total += sys.getsizeof(item)
-    return total
