@@ -110,3 +110,17 @@ def test_a_write_waiting_for_another_write_is_abandoned_and_never_applied(server
         assert caught.value.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
         assert ended_while_held(ended, "UpsertProfiles", "DEADLINE_EXCEEDED", "CANCELLED")
     assert index.count("country = 'BE'") == 0 and index.customer_count == 100
+
+
+def test_a_segment_save_waiting_for_the_readers_lock_is_abandoned_and_never_saved(server) -> None:
+    stub, index, ended = server
+    with held(index.lock):  # a publish or a snapshot copy: the save's prepare step reads the index as readers do
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="dutch", query="country = 'NL'",
+                                                   kind=pb.HOT), timeout=0.3)
+        assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        assert ended_while_held(ended, "SaveSegment", "DEADLINE_EXCEEDED")
+    assert [s.name for s in index.list_segments()] == []
+    stub.SaveSegment(pb.SaveSegmentRequest(index="shop", name="dutch", query="country = 'NL'", kind=pb.HOT),
+                     timeout=5)
+    assert [s.name for s in index.list_segments()] == ["dutch"]

@@ -21,6 +21,7 @@ from bitseg.errors import InvalidInputError
 from bitseg.index import apply, ingest
 from bitseg.index.arrays import distinct
 from bitseg.index.bitmaps import from_sorted
+from bitseg.index.budget import hold
 from bitseg.index.builtins import Builtins
 from bitseg.index.fields import Field
 from bitseg.index.imports import ImportLog, check_digest
@@ -59,7 +60,7 @@ class Writes(Writable):
         raise NotImplementedError  # the Index's: the members of a query on a day
 
     def _evaluate_locked(self, query: str | Node, as_of: dt.date) -> BitMap:
-        with self.lock:
+        with hold(self.lock):
             return self._evaluate(query, as_of)
 
     def _published(self, count: int) -> int:
@@ -162,14 +163,14 @@ class Writes(Writable):
         """
         check_name(name, "segment")
         kind = SegmentKind.of(kind)
-        with self.lock:  # the compiler's cache is shared with readers
+        with hold(self.lock):  # the compiler's cache is shared with readers
             tree, text = self.compiler.checked(query)
         self.registry.check(name, tree, text)
         if backfill_days and kind is not SegmentKind.HOT:
             raise InvalidInputError(f"backfill is for hot segments; {name!r} is saved as a {kind.value} segment")
         if evaluation is None and kind in TRACKED and not self._replaying:
             day = self.today()
-            with self.lock:  # reads the index as readers do
+            with hold(self.lock):  # reads the index as readers do
                 members = self._evaluate(tree, day)
             evaluation = {"day": day_number(day), "segments": [[name, kind.value, members.serialize()]]}
             if backfill_days:  # a day at a time: readers go on in between (no write can, this one holds them)
@@ -225,7 +226,7 @@ class Writes(Writable):
 
     @write
     def save_tiering(self, name: str, tiers: Sequence[tuple[str, str | Node]], default: str):
-        with self.lock:  # the compiler's cache is shared with readers
+        with hold(self.lock):  # the compiler's cache is shared with readers
             tiering = self.registry.make_tiering(name, tiers, default,
                                                  lambda query: to_text(self.compiler.checked(query)[0]))
         self.logged(name=name, tiers=[list(tier) for tier in tiering.tiers], default=default)
