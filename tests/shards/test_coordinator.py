@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -182,3 +184,42 @@ def test_a_clean_stop_writes_one_snapshot_per_shard(tmp_path: Path) -> None:
         assert again.get("shop").count("vip = true") == 10
     finally:
         again.close(snapshot=False)
+
+
+def test_a_count_waiting_for_a_shards_lock_keeps_the_client_deadline(running) -> None:
+    server, stub = running
+    stub.CreateIndex(pb.CreateIndexRequest(index="shop", schema_toml=SCHEMA))
+    load(stub, range(30))
+    transport = server.store.transport  # type: ignore[attr-defined]
+    lock = transport.workers[1].store.get("shop").lock  # shard 1 busy publishing a batch, say
+    taken, release = threading.Event(), threading.Event()
+
+    def hold_it() -> None:
+        with lock:
+            taken.set()
+            release.wait(30)
+
+    ended: list[tuple[str, str]] = []
+    monitored = server.monitor.call_ended
+
+    def record(method, code, seconds, request):
+        ended.append((method, code))
+        monitored(method, code, seconds, request)
+
+    server.monitor.call_ended = record
+    holder = threading.Thread(target=hold_it)
+    holder.start()
+    taken.wait(5)
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Count(pb.CountRequest(index="shop", query="vip = true"), timeout=0.3)
+        assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        # the server's handler gave up too, while the shard's lock is still held: its worker is free again
+        limit = time.monotonic() + 5
+        while ("Count", "DEADLINE_EXCEEDED") not in ended and time.monotonic() < limit:
+            time.sleep(0.02)
+        assert ("Count", "DEADLINE_EXCEEDED") in ended
+    finally:
+        release.set()
+        holder.join()
+    assert count(stub, "vip = true") == 15

@@ -24,6 +24,7 @@ import numpy as np
 from bitseg.errors import BitsegError
 from bitseg.index import distinct
 from bitseg.index.bitmaps import columns as bitmap_columns
+from bitseg.index.budget import hold
 from bitseg.index.catalog import Catalog
 from bitseg.index.footprint import footprint
 from bitseg.index.index import Index
@@ -122,7 +123,7 @@ class ShardWorker:
     def memory(self, index: str) -> int:
         """What the index holds on this shard, estimated as the server's `info` does for one process."""
         found = self.store.get(index)
-        with found.lock:
+        with hold(found.lock):
             return footprint(found.state())
 
     def status(self) -> dict[str, Any]:
@@ -142,14 +143,14 @@ class ShardWorker:
     # ── reads the coordinator combines ──
     def count(self, index: str, query: Selection, as_of: dt.date) -> tuple[int, list[Missing]]:
         found = self.store.get(index)
-        with found.lock:
+        with hold(found.lock):
             return _count(found, query, as_of)
 
     def count_batch(self, index: str, selections: Sequence[Selection | RemoteError],
                     as_of: dt.date) -> list[tuple[int, list[Missing]] | RemoteError]:
         found = self.store.get(index)
         out: list[tuple[int, list[Missing]] | RemoteError] = []
-        with found.lock:  # one state for every count
+        with hold(found.lock):  # one state for every count
             for selection in selections:
                 if isinstance(selection, RemoteError):
                     out.append(selection)
@@ -165,7 +166,7 @@ class ShardWorker:
         """The members' ids and columns in column order, after the id `after` or the column of `cursor`."""
         found = self.store.get(index)
         start = column_of_cursor(cursor) if cursor else None
-        with found.lock:
+        with hold(found.lock):
             if start is None and after:
                 start = found.translator.resume_column(after)
             columns = bitmap_columns(found.evaluate(query, as_of))
@@ -177,7 +178,7 @@ class ShardWorker:
 
     def stats(self, index: str, query: Selection, as_of: dt.date) -> tuple[GroupSums, GroupSums]:
         found = self.store.get(index)
-        with found.lock:
+        with hold(found.lock):
             members = found.evaluate(query, as_of)
             return _sums(found, members), _sums(found, found.existence - members)
 
@@ -187,7 +188,7 @@ class ShardWorker:
 
     def values(self, index: str, field: str) -> dict[str, int]:
         found = self.store.get(index)
-        with found.lock:
+        with hold(found.lock):
             return distinct.field_values(found.fields, found.views, found.lines.dictionaries, field)
 
 
