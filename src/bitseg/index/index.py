@@ -36,7 +36,7 @@ from bitseg.index.segments import Registry, Segment, Tiering
 from bitseg.index.sharing import sharing
 from bitseg.index.stats import Stats
 from bitseg.index.tracking import TRACKED, TRIGGER_DAYS, ChangedIds, HistoryRow, Tracker
-from bitseg.index.translate import Translator, column_of_cursor, cursor_of
+from bitseg.index.translate import Translator, cursor_of, past
 from bitseg.index.views import TimeViews
 from bitseg.index.writes import Writes
 from bitseg.query.compiler import Compiler
@@ -231,15 +231,9 @@ class Index(Writes, Insight):
             raise InvalidInputError(f"chunk_size must be positive, not {chunk_size}")
         if limit is not None and limit < 0:
             raise InvalidInputError(f"limit must not be negative, not {limit}")
-        start = column_of_cursor(cursor) if cursor else None
         with hold(self.lock):
-            if start is None and after:
-                start = self.translator.resume_column(after)
-            columns = bitmap_columns(self._evaluate(query, as_of))
-            if start is not None:
-                columns = columns[np.searchsorted(columns, np.uint32(start), side="right"):]
-            if limit:
-                columns = columns[:limit]
+            start = self.translator.start(after, cursor)
+            columns = past(bitmap_columns(self._evaluate(query, as_of)), start, limit)
             keys = self.translator.to_keys(columns)
         return ((keys[i: i + chunk_size].tolist(), cursor_of(int(columns[min(i + chunk_size, len(keys)) - 1])))
                 for i in range(0, len(keys), chunk_size))

@@ -39,6 +39,17 @@ def column_of_cursor(cursor: str) -> int:
     return int(found.group(1), 16)
 
 
+def past(columns: np.ndarray, start: int | None, limit: int | None) -> np.ndarray:
+    """The sorted `columns` after the column `start` (all when None), at most `limit` of them (all when 0/None).
+
+    >>> past(np.array([1, 4, 9, 12], dtype=np.uint32), 4, 1).tolist(), past(np.arange(3), None, None).tolist()
+    ([9], [0, 1, 2])
+    """
+    if start is not None:
+        columns = columns[np.searchsorted(columns, np.uint32(start), side="right"):]
+    return columns[:limit] if limit else columns
+
+
 class Translator:
     def __init__(self) -> None:
         self._columns: dict[str, int] = {}
@@ -108,6 +119,12 @@ class Translator:
                 self._erased.setdefault(key, []).append(column)
                 gone.append(column)
         return gone
+
+    def start(self, after: str | None, cursor: str | None) -> int | None:
+        """The column a member stream resumes after: the cursor's (it wins), else the id `after`'s, else None."""
+        if cursor:
+            return column_of_cursor(cursor)
+        return self.resume_column(after) if after else None
 
     def resume_column(self, key: str) -> int:
         """The column to resume a member stream after, given the last id received: exact, or a clear error.

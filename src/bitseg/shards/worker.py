@@ -28,7 +28,7 @@ from bitseg.index.budget import hold
 from bitseg.index.catalog import Catalog
 from bitseg.index.footprint import footprint
 from bitseg.index.index import Index
-from bitseg.index.translate import column_of_cursor
+from bitseg.index.translate import past
 from bitseg.persistence.clock import Clock, utc_now
 from bitseg.persistence.store import Store
 from bitseg.query.expressions import Node
@@ -165,15 +165,9 @@ class ShardWorker:
                 limit: int | None) -> tuple[list[str], np.ndarray]:
         """The members' ids and columns in column order, after the id `after` or the column of `cursor`."""
         found = self.store.get(index)
-        start = column_of_cursor(cursor) if cursor else None
         with hold(found.lock):
-            if start is None and after:
-                start = found.translator.resume_column(after)
-            columns = bitmap_columns(found.evaluate(query, as_of))
-            if start is not None:
-                columns = columns[np.searchsorted(columns, np.uint32(start), side="right"):]
-            if limit:
-                columns = columns[:limit]
+            start = found.translator.start(after, cursor)
+            columns = past(bitmap_columns(found.evaluate(query, as_of)), start, limit)
             return found.translator.to_keys(columns).tolist(), columns
 
     def stats(self, index: str, query: Selection, as_of: dt.date) -> tuple[GroupSums, GroupSums]:
