@@ -42,25 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "query"))
 from oracle import Oracle
 from test_oracle_properties import Context, draw_tree, examples, worlds_with_segments
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_plan import SCHEMA as SHOP_SCHEMA  # the shop of the plan tests
+
 from bitseg.schema import Schema
 
-SHOP_SCHEMA = """\
-[profile]
-gender = "keyword"
-country = "keyword"
-tags = "tags"
-loyalty_member = "bool"
-email = "presence"
-birth_date = "date"
-input_date = "date"
-
-[purchase]
-brand = "keyword"
-department = "keyword"
-season = "keyword"
-color = "keyword"
-source = "keyword"
-"""
 VALUES = ("x", "y", "z", "w")
 END = dt.date(2026, 3, 31)
 SHOP = Schema.from_toml(SHOP_SCHEMA)
