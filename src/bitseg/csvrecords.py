@@ -59,12 +59,17 @@ def content_sha256(path: str | os.PathLike[str]) -> str:
     """The SHA-256 (hex) of a file's content, decompressed when it is gzip, so `x.csv` and `x.csv.gz` match."""
     digest = hashlib.sha256()
     with open(path, "rb") as raw:
-        magic = raw.read(2)
-        raw.seek(0)
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw  # type: ignore[assignment]
+        stream = _decompressed(raw)
         while block := stream.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _decompressed(raw: IO[bytes]) -> IO[bytes]:
+    """The bytes of an open file, through gzip when it starts with gzip's magic number."""
+    magic = raw.read(2)
+    raw.seek(0)
+    return gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw  # type: ignore[return-value]
 
 
 class CsvSource:
@@ -86,10 +91,7 @@ class CsvSource:
         self.chunk_bytes = chunk_bytes
         self.raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by close()
         self.total_bytes = os.fstat(self.raw.fileno()).st_size
-        magic = self.raw.read(2)
-        self.raw.seek(0)
-        self.stream: IO[bytes] = (gzip.GzipFile(fileobj=self.raw) if magic == b"\x1f\x8b"  # type: ignore[assignment]
-                                  else self.raw)
+        self.stream = _decompressed(self.raw)
         self._pending = b""
         self.line = 1
         try:
@@ -181,16 +183,19 @@ def records(text: str, first: int, rejected: list[tuple[int, str]],
         return rows, list(range(first, first + lines))
     numbers: list[int] = []
     rows = []
+    split = text.split("\n")  # once: an unclosed-quote check and a restart look at lines of it
     while True:  # slow path: follow the reader's line counter; after an unclosed quote, start again below it
-        restart = _read_records(text, first, rejected, width, rows, numbers)
+        restart = _read_records(text, split, first, rejected, width, rows, numbers)
         if restart is None:
             return rows, numbers
-        text, first = "\n".join(text.split("\n")[restart:]), first + restart
+        split = split[restart:]
+        text, first = "\n".join(split), first + restart
 
 
-def _read_records(text: str, first: int, rejected: list[tuple[int, str]], width: int | None,
+def _read_records(text: str, split: list[str], first: int, rejected: list[tuple[int, str]], width: int | None,
                   rows: list[list[str]], numbers: list[int]) -> int | None:
-    """Append the records of `text` to rows/numbers; the line offset to read again from after an unclosed quote."""
+    """Append the records of `text` (`split`: its lines) to rows/numbers; the line offset to read again from after
+    an unclosed quote."""
     reader = csv.reader(io.StringIO(text, newline=""))
     start = 0
     while True:
@@ -203,7 +208,7 @@ def _read_records(text: str, first: int, rejected: list[tuple[int, str]], width:
             start = reader.line_num
             continue
         end = reader.line_num
-        if width is not None and cells and end - start > 1 and _unclosed(text, start, end, cells, width):
+        if width is not None and cells and end - start > 1 and _unclosed(split[start:end], cells, width):
             cells_note = f" ({len(cells)} cells, the header has {width})" if len(cells) != width else ""
             rejected.append((first + start, f"unclosed quote: the quote opened on line {first + start} runs to "
                              f"line {first + end - 1}{cells_note}; the lines after line {first + start} are read "
@@ -214,12 +219,11 @@ def _read_records(text: str, first: int, rejected: list[tuple[int, str]], width:
         start = end
 
 
-def _unclosed(text: str, start: int, end: int, cells: list[str], width: int) -> bool:
-    """Whether a record over lines [start, end) of `text` is an open quote rather than a quoted newline: it has the
-    wrong number of cells, its quote is never closed, or a line inside it reads as a row of its own."""
+def _unclosed(inside: list[str], cells: list[str], width: int) -> bool:
+    """Whether a record over the lines `inside` is an open quote rather than a quoted newline: it has the wrong
+    number of cells, its quote is never closed, or a line inside it reads as a row of its own."""
     if len(cells) != width:
         return True
-    inside = text.split("\n")[start:end]
     if sum(line.count('"') for line in inside) % 2:
         return True
     return width > 1 and any(len(next(csv.reader([line]), [])) == width for line in inside[1:])

@@ -188,10 +188,6 @@ class LineStore:
             staged.merged = (start, {name: column[start:end][merged] for name, column in columns.items()})
         return staged
 
-    def _run_start(self, at: int) -> int:
-        at %= len(self.runs)
-        return self.runs[at - 1] if at else 0
-
     def _sort(self, start: int, end: int) -> None:
         # two sorted runs side by side: a stable sort merges them in linear time
         order = np.argsort(self._columns["day"][start:end], kind="stable")
@@ -206,7 +202,7 @@ class LineStore:
         day = self._columns["day"]
         slices: list[tuple[int, int]] = []
         for at, end in enumerate(self.runs):
-            start = self._run_start(at)
+            start = _start(self.runs, at)
             run = day[start:end]
             # an int32 key: a Python int would make numpy cast the whole run to int64 first
             first = start + (0 if low is None else int(np.searchsorted(run, _day_key(low), side="left")))

@@ -170,8 +170,7 @@ class Writes(Writable):
             raise InvalidInputError(f"backfill is for hot segments; {name!r} is saved as a {kind.value} segment")
         if evaluation is None and kind in TRACKED and not self._replaying:
             day = self.today()
-            with hold(self.lock):  # reads the index as readers do
-                members = self._evaluate(tree, day)
+            members = self._evaluate_locked(tree, day)  # reads the index as readers do
             evaluation = {"day": day_number(day), "segments": [[name, kind.value, members.serialize()]]}
             if backfill_days:  # a day at a time: readers go on in between (no write can, this one holds them)
                 backfill = backfill_rows(lambda on: self._evaluate_locked(tree, on), day, backfill_days)
