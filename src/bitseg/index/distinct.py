@@ -131,10 +131,10 @@ def nearest(literal: str, existing: Iterable[str]) -> list[str]:
     return found[:NEAREST]
 
 
-def warnings(tree: Node, fields: Mapping[str, Field], views: TimeViews,
-             dictionaries: Mapping[str, Dictionary]) -> list[str]:
-    """A warning per distinct literal of `tree` that no customer (purchase line) has, naming the nearest values."""
-    out: list[str] = []
+def missing(tree: Node, fields: Mapping[str, Field], views: TimeViews,
+            dictionaries: Mapping[str, Dictionary]) -> Iterator[tuple[str, str, Iterable[str]]]:
+    """(what is missing, the literal, the values that exist) per distinct literal of `tree` no customer (purchase
+    line) has."""
     seen: set[tuple[str, bool, str]] = set()
     for name, is_dim, literal in literals(tree, fields):
         if (name, is_dim, literal) in seen:
@@ -145,14 +145,18 @@ def warnings(tree: Node, fields: Mapping[str, Field], views: TimeViews,
             if code is not None and (view := views.views.get((name, code))) is not None and any(view.years.values()):
                 continue  # the common case, looked up without walking the dictionary
             bought = _bought(views, dictionaries[name], name) if name in dictionaries else {}
-            existing: Iterable[str] = bought
-            whose = f"no purchase line has {name} {literal!r}"
+            yield f"no purchase line has {name} {literal!r}", literal, bought
         else:
             rows: Mapping[object, BitMap] = fields[name].rows  # type: ignore[attr-defined]
-            if rows.get(literal):
-                continue
-            existing = [str(v) for v, row in rows.items() if row]
-            whose = f"no customer has {name} {literal!r}"
+            if not rows.get(literal):
+                yield f"no customer has {name} {literal!r}", literal, [str(v) for v, row in rows.items() if row]
+
+
+def warnings(tree: Node, fields: Mapping[str, Field], views: TimeViews,
+             dictionaries: Mapping[str, Dictionary]) -> list[str]:
+    """A warning per distinct literal of `tree` that no customer (purchase line) has, naming the nearest values."""
+    out: list[str] = []
+    for whose, literal, existing in missing(tree, fields, views, dictionaries):
         close = nearest(literal, existing)
         out.append(whose + ("; nearest: " + ", ".join(repr(v) for v in close) if close else ""))
     return out

@@ -195,25 +195,8 @@ def _count(index: Index, query: Selection, as_of: dt.date) -> tuple[int, list[Mi
 
 def _missing(index: Index, tree: Node) -> list[Missing]:
     """What `distinct.warnings` would warn about on this shard, with the values that exist here."""
-    out: list[Missing] = []
-    warned = distinct.warnings(tree, index.fields, index.views, index.lines.dictionaries)
-    if not warned:
-        return out
-    keys = {text.partition("; nearest: ")[0] for text in warned}
-    seen: set[str] = set()
-    for name, is_dim, literal in distinct.literals(tree, index.fields):
-        key = (f"no purchase line has {name} {literal!r}" if is_dim else f"no customer has {name} {literal!r}")
-        if key not in keys or key in seen:
-            continue
-        seen.add(key)
-        if is_dim:
-            counts = distinct.dimension_counts(index.views, index.lines.dictionaries[name], name)
-            existing = tuple(counts)
-        else:
-            rows = index.fields[name].rows  # type: ignore[attr-defined]
-            existing = tuple(str(v) for v, row in rows.items() if row)
-        out.append(Missing(key, literal, existing))
-    return out
+    found = distinct.missing(tree, index.fields, index.views, index.lines.dictionaries)
+    return [Missing(whose, literal, tuple(existing)) for whose, literal, existing in found]
 
 
 def combine_missing(per_shard: Sequence[Sequence[Missing]]) -> list[str]:
