@@ -26,6 +26,7 @@ from bitseg.index.budget import hold
 from bitseg.index.builtins import Builtins
 from bitseg.index.executor import evaluate
 from bitseg.index.fields import Field, make_field
+from bitseg.index.footprint import footprint
 from bitseg.index.imports import ImportedFile, ImportLog
 from bitseg.index.insight import Insight
 from bitseg.index.journal import Journal, locked
@@ -191,6 +192,11 @@ class Index(Writes, Insight):
         return probe.contains(planner.plan(InSegment(name), self, day, self.segments[name].query).root)
 
     @locked
+    def memory_bytes(self) -> int:
+        """An estimate of what the index holds: its arrays, bitmaps and the Python containers around them."""
+        with hold(self.lock):
+            return footprint(self.state())
+
     def evaluate(self, query: str | Node, as_of: Day = None) -> BitMap:
         """The columns of the customers matching `query` on day `as_of` (default: today in the index zone)."""
         return self._evaluate(query, as_of)

@@ -147,7 +147,7 @@ class Store:
         if self._state != "new":
             raise PersistenceError("a Store is opened once")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._take_lock()
+        self._lock_file = lock_folder(self.data_dir)  # the folder itself: nothing anyone can delete
         try:
             self._recover()
         except BaseException:
@@ -155,15 +155,6 @@ class Store:
             raise
         self._state = "open"
         return self
-
-    def _take_lock(self) -> None:
-        fd = os.open(self.data_dir, os.O_RDONLY | os.O_DIRECTORY)  # the folder itself: nothing to delete
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise PersistenceError(f"{self.data_dir} is in use by another bitseg process") from None
-        self._lock_file = fd
 
     def _release_lock(self) -> None:
         if self._lock_file is not None:
@@ -393,3 +384,15 @@ class Store:
     def changes(self, index: str, segment: str, since: dt.date | str) -> ChangedIds:
         """Who entered and who left a trigger segment since `since` (see `Index.changes`)."""
         return self.catalog.get(index).changes(segment, since)
+
+
+def lock_folder(folder: str | os.PathLike[str]) -> int:
+    """An exclusive lock on the folder itself (nothing anyone can delete from under it): one bitseg process per
+    data folder. The descriptor holds it until closed."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise PersistenceError(f"{folder} is in use by another bitseg process") from None
+    return fd

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from grpc_health.v1 import health_pb2
 
-from bitseg.index.footprint import footprint
 from bitseg.v1 import segments_pb2 as pb
 
 if TYPE_CHECKING:
-    from bitseg import Catalog, Index
+    from bitseg import Catalog
     from bitseg.persistence import Store
     from bitseg.server.metrics import Metrics
 
@@ -71,15 +70,6 @@ class SlowLog:
 
     def slowest(self, n: int = 10) -> list[SlowCall]:
         return heapq.nlargest(n, list(self._calls), key=lambda call: call.ms)
-
-
-def memory_bytes(index: Index) -> int:
-    """An estimate of what an index holds: its arrays, its bitmaps and the Python containers around them."""
-    sharded = getattr(index, "memory_bytes", None)  # a sharded index adds up its shards' own estimates
-    if sharded is not None:
-        return int(sharded())
-    with index.lock:
-        return footprint(index.state())
 
 
 class Monitor:
@@ -208,7 +198,7 @@ class Monitor:
             except Exception:  # noqa: BLE001 - dropped meanwhile
                 continue
             indexes.append(pb.IndexSize(name=name, customers=index.customer_count, lines=index.line_count,
-                                        memory_bytes=memory_bytes(index)))
+                                        memory_bytes=index.memory_bytes()))
         last = self.last_snapshot or self._newest_on_disk()
         reply = pb.GetServerInfoResponse(
             version=version(), uptime_seconds=round(time.time() - self.started, 3), indexes=indexes,

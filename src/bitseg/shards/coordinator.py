@@ -16,7 +16,6 @@ day, so the history and the changes read back are the combined answers.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -28,6 +27,7 @@ from bitseg.errors import NotFoundError, PersistenceError
 from bitseg.names import check_name
 from bitseg.persistence.clock import Clock, utc_now
 from bitseg.persistence.snapshot import SnapshotInfo
+from bitseg.persistence.store import lock_folder
 from bitseg.query.limits import DEFAULT_LIMITS, Limits
 from bitseg.schema import Schema
 from bitseg.shards.sharded import ShardedIndex
@@ -213,22 +213,10 @@ class ShardedStore:
                 self.lock_fd = None
 
 
-def lock_folder(data_dir: str | Path) -> int:
-    """The coordinator's lock on DATA_DIR (one server per folder), like a Store's."""
-    folder = Path(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise PersistenceError(f"{folder} is in use by another bitseg process") from None
-    return fd
-
-
 def open_sharded(data_dir: str | Path, shards: int, make_transport: Callable[[], Transport], *,
                  limits: Limits = DEFAULT_LIMITS, clock: Clock = utc_now) -> ShardedStore:
     """Check and record the shard count, start the shards (each recovers its Store), load the definitions."""
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
     fd = lock_folder(data_dir)
     try:
         record_shards(data_dir, shards)

@@ -82,12 +82,6 @@ class ShardedIndex(ShardedWrites):
         self.gate = Gate()  # write rounds alone, read rounds together
         self.evaluated = threading.Event()  # set by a daily evaluation, for wait_evaluation
 
-    def _sizes_changed(self) -> None:
-        pass  # sizes are asked of the shards each time
-
-    def _evaluated(self) -> None:
-        self.evaluated.set()
-
     # ── sizes and days ──
     def shard_sizes(self) -> list[tuple[int, int]]:
         """(customers, lines) of each shard."""

@@ -95,7 +95,7 @@ class LocalTransport(Transport):
         worker = self.workers[shard]
         self.workers[shard] = None
         if worker is not None:
-            worker.store.close(snapshot=False)
+            worker.close(snapshot=False)
 
     def restart(self, shard: int) -> None:
         """Bring a shard back: it recovers from its snapshot and log."""

@@ -26,7 +26,6 @@ from bitseg.index import distinct
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.budget import hold
 from bitseg.index.catalog import Catalog
-from bitseg.index.footprint import footprint
 from bitseg.index.index import Index
 from bitseg.index.translate import past
 from bitseg.persistence.clock import Clock, utc_now
@@ -122,9 +121,7 @@ class ShardWorker:
 
     def memory(self, index: str) -> int:
         """What the index holds on this shard, estimated as the server's `info` does for one process."""
-        found = self.store.get(index)
-        with hold(found.lock):
-            return footprint(found.state())
+        return self.store.get(index).memory_bytes()
 
     def status(self) -> dict[str, Any]:
         """The process, whether the log can be written, and each index's customers and lines."""

@@ -12,6 +12,7 @@ again (the README says so).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -53,12 +54,7 @@ class ShardedWrites:
     transport: Transport
     segment_cache: dict[str, Segment]
     gate: Gate
-
-    def _sizes_changed(self) -> None:
-        raise NotImplementedError
-
-    def _evaluated(self) -> None:
-        raise NotImplementedError
+    evaluated: threading.Event  # set when a hot or trigger segment recorded rows (wait_evaluation)
 
     def _send(self, calls: dict[int, Any]) -> dict[int, Any]:
         """One write round, alone at the gate: no read sees it on some shards and not on others."""
@@ -122,7 +118,6 @@ class ShardedWrites:
             positions = good[routed[shard]]
             if rejects is not None:
                 rejects.extend((first_row + int(positions[at]), message) for at, message in shard_rejects)
-        self._sizes_changed()
         return applied
 
     def delete_customers(self, ids: Iterable[str]) -> int:
@@ -131,9 +126,7 @@ class ShardedWrites:
         calls: dict[int, Call] = {k: ("call", (self.name, "delete_customers", ([ids[i] for i in positions.tolist()],)), {})
                  for k, positions in enumerate(positions_by_shard(shard_of_id, self.transport.shards))
                  if len(positions)}
-        deleted = sum(self._send(calls).values()) if calls else 0
-        self._sizes_changed()
-        return deleted
+        return sum(self._send(calls).values()) if calls else 0
 
     def remember_import(self, sha256: str, kind: str, name: str, day: str) -> None:
         self._send_all("remember_import", (sha256, kind, name, day))
@@ -146,7 +139,7 @@ class ShardedWrites:
         saved = self._send_all("save_segment", (name, query),
                                {"kind": kind, "description": description, "backfill_days": backfill_days})
         self.segment_cache[name] = saved[0]
-        self._evaluated()
+        self.evaluated.set()
         return saved[0]
 
     def delete_segment(self, name: str) -> None:
