@@ -17,21 +17,15 @@ day of a purchase line ≤ D (NULL when there is none). Nothing here reads the k
 
 from __future__ import annotations
 
-import math
-import operator
 import weakref
 from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
 
+from bitseg.index import fields
 from bitseg.index.arrays import distinct
 from bitseg.index.lines import DAY_OFFSET, LineStore
-
-_INT64_BOUND = 1 << 62
-_OPERATORS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-              ">=": operator.ge}
-
 
 _KEPT = 8  # (built-in, day) results kept per line store: a backtest asks the same day again and again
 _CACHE: weakref.WeakKeyDictionary[LineStore, dict[tuple, tuple[np.ndarray, np.ndarray]]] = (
@@ -128,9 +122,5 @@ def compare(values: np.ndarray, op: str, threshold: int | Decimal) -> np.ndarray
     >>> compare(np.array([1, 2]), "=", Decimal("1.5")).tolist(), compare(np.array([1, 2]), "<=", 1.5).tolist()
     ([False, False], [True, False])
     """
-    threshold = max(-_INT64_BOUND, min(_INT64_BOUND, threshold))  # beyond every stored value
-    if threshold != int(threshold):
-        if op in ("=", "!="):
-            return np.full(len(values), op == "!=")
-        threshold, op = (math.ceil(threshold), ">=") if op in (">", ">=") else (math.floor(threshold), "<=")
-    return _OPERATORS[op](values, int(threshold))
+    mask = fields.compare(values, op, threshold)
+    return np.zeros(len(values), dtype=bool) if mask is None else mask

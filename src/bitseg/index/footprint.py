@@ -23,9 +23,7 @@ def footprint(state: Any) -> int:
         if isinstance(item, np.ndarray):
             total += item.nbytes
         elif isinstance(item, BitMap):
-            stats = item.get_statistics()
-            total += (stats["n_bytes_array_containers"] + stats["n_bytes_run_containers"]
-                      + stats["n_bytes_bitset_containers"])
+            total += bitmap_bytes(item)
         elif isinstance(item, dict):
             total += sys.getsizeof(item)
             stack.extend(item.keys())
@@ -36,3 +34,9 @@ def footprint(state: Any) -> int:
         else:
             total += sys.getsizeof(item)
     return total
+
+
+def bitmap_bytes(bitmap: BitMap) -> int:
+    """The bytes of a bitmap's containers."""
+    stats = bitmap.get_statistics()
+    return stats["n_bytes_array_containers"] + stats["n_bytes_run_containers"] + stats["n_bytes_bitset_containers"]

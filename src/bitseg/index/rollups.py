@@ -25,8 +25,6 @@ do not add up across values or months and are not rolled up.
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 
@@ -53,14 +51,16 @@ def months(day: np.ndarray) -> np.ndarray:
     return np.asarray(day).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
 
+_EPOCH_MONTH = 1970 * 12  # months here count from January 1970, days.month_of's from year 0
+
+
 def month_of(day: int) -> int:
     """The month since January 1970 of one day number.
 
     >>> month_of(-1), month_of(31)
     (-1, 1)
     """
-    date = days.day_date(day)
-    return (date.year - 1970) * 12 + date.month - 1
+    return days.month_of(day) - _EPOCH_MONTH
 
 
 def month_bounds(month: int) -> tuple[int, int]:
@@ -69,9 +69,7 @@ def month_bounds(month: int) -> tuple[int, int]:
     >>> month_bounds(1), month_bounds(-1)
     ((31, 58), (-31, -1))
     """
-    year, at = divmod(month, 12)
-    first = dt.date(1970 + year, at + 1, 1)
-    return days.day_number(first), days.day_number(first) + calendar.monthrange(first.year, first.month)[1] - 1
+    return days.month_days(month + _EPOCH_MONTH)
 
 
 def _months_of(day: np.ndarray) -> np.ndarray:

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.index.footprint import bitmap_bytes
+
 MAX_BYTES = 256 * 1024 * 1024  # about 32 measures of a million customers
 
 T = TypeVar("T", np.ndarray, BitMap)
@@ -74,11 +76,7 @@ def kept(key: Hashable, compute: Callable[[], T]) -> T:
 
 
 def _size(item: np.ndarray | BitMap) -> int:
-    if isinstance(item, np.ndarray):
-        return item.nbytes
-    stats = item.get_statistics()
-    return (stats["n_bytes_array_containers"] + stats["n_bytes_run_containers"]
-            + stats["n_bytes_bitset_containers"])
+    return item.nbytes if isinstance(item, np.ndarray) else bitmap_bytes(item)
 
 
 def active() -> bool:
