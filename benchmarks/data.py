@@ -14,6 +14,7 @@ Customer columns: profiles are loaded first, in id order, so customer `C0000001`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import os
@@ -87,6 +88,13 @@ class Dataset:
     @property
     def customer_ids(self) -> np.ndarray:
         return self.profiles["customer"]
+
+    def until(self, day: int) -> Dataset:
+        """The same retailer with only the purchase lines dated `day` or before (for point-in-time answers)."""
+        keep = self.day <= day
+        return dataclasses.replace(self, cid=self.cid[keep], day=self.day[keep], cents=self.cents[keep],
+                                   quantity=self.quantity[keep], order=self.order[keep],
+                                   dims={dim: codes[keep] for dim, codes in self.dims.items()}, batches=[])
 
     def nbytes(self) -> int:
         arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)] + list(self.dims.values())
@@ -227,8 +235,9 @@ def load_bitseg(ds: Dataset, name: str = "bench", batches: Iterable[dict] | None
 
 # ── DuckDB ────────────────────────────────────────────────────────────────────────────────────────────
 
-FACTS_VIEW = """
-CREATE VIEW customer_facts AS
+def facts_sql(lines: str = "lines") -> str:
+    """The built-ins per customer from `lines` (a table, or a subquery aliased `lines` for a past as_of)."""
+    return f"""
 SELECT c.*,
        coalesce(f.orders, 0) AS orders,
        coalesce(f.clv, 0) AS clv,
@@ -242,10 +251,13 @@ LEFT JOIN (
            sum(amount) AS clv,                                   -- returns included: net
            min(day) FILTER (WHERE quantity > 0) AS first_purchase_date,
            max(day) FILTER (WHERE quantity > 0) AS last_purchase_date
-    FROM lines
+    FROM {lines}
     GROUP BY cid
 ) f USING (cid)
 """
+
+
+FACTS_VIEW = f"CREATE VIEW customer_facts AS {facts_sql()}"
 
 
 def _text_table(values: list) -> dict[str, np.ndarray]:

@@ -13,6 +13,9 @@ SQL notes, from SPEC §2 (each is a place where plain SQL habits give a differen
 - ANNIVERSARY: the (month, day) of every day in the range; Feb 29 counts as Feb 28 in years without one.
 - The built-ins (orders, clv, first/last purchase date) come from the view `customer_facts` (computed per query)
   or, for the `duckdb_mat` peer, from the same view materialised as a table.
+- As of a day before the last day of data (the correctness check's `CHECK_DAYS`), answers are point in time: the
+  SQL reads `{lines}` as only the lines up to that day and derives the built-ins from them; the raw peer builds
+  its structures again from those lines.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Protocol
 import numpy as np
 from pyroaring import BitMap
 
-from benchmarks.data import day_number
+from benchmarks.data import day_number, facts_sql
 from benchmarks.raw import RawIndex, add_months, bitmap_of_mask
 
 
@@ -122,7 +125,7 @@ def raw_app_abroad(r: RawIndex, as_of: dt.date) -> BitMap:
 
 QUERIES: tuple[Query, ...] = (
     Query("levis_6m_spend", "purchases MATCHES (brand = 'Levi''s', date >= -6m, sum_amount > 300)", "measure", """
-        SELECT cid FROM lines
+        SELECT cid FROM {lines}
         WHERE brand = 'Levi''s' AND day >= CAST({as_of} - INTERVAL 6 MONTH AS DATE)
         GROUP BY cid HAVING sum(amount) > 300""", raw_levis),
     Query("lapsed_big_spenders", "orders > 10 AND clv >= 1000 AND last_purchase_date < -180d", "profile", """
@@ -131,10 +134,10 @@ QUERIES: tuple[Query, ...] = (
     Query("womenswear_aw24_not_ss25",
           "purchases MATCHES (department = 'Womenswear', season = 'AW24', sum_quantity >= 2) "
           "AND purchases NOT MATCHES (season = 'SS25')", "measure", """
-        SELECT cid FROM lines WHERE department = 'Womenswear' AND season = 'AW24'
+        SELECT cid FROM {lines} WHERE department = 'Womenswear' AND season = 'AW24'
         GROUP BY cid HAVING sum(quantity) >= 2
         EXCEPT
-        SELECT cid FROM lines WHERE season = 'SS25' AND quantity > 0""", raw_womenswear),
+        SELECT cid FROM {lines} WHERE season = 'SS25' AND quantity > 0""", raw_womenswear),
     Query("birthday_fortnight",
           "ANNIVERSARY(birth_date) BETWEEN today AND +13d AND loyalty_member = true AND email IS NOT NULL",
           "profile", """
@@ -155,30 +158,30 @@ QUERIES: tuple[Query, ...] = (
     Query("one_order_60_90d", "orders = 1 AND purchases MATCHES (date BETWEEN -90d AND -60d)", "window", """
         SELECT cid FROM {facts}
         WHERE orders = 1 AND cid IN (
-            SELECT cid FROM lines WHERE quantity > 0 AND day BETWEEN {as_of} - 90 AND {as_of} - 60)""",
+            SELECT cid FROM {lines} WHERE quantity > 0 AND day BETWEEN {as_of} - 90 AND {as_of} - 60)""",
           raw_one_order_60_90),
     Query("paid_channels_only",
           "purchases MATCHES (source IN ('cpc', 'paid_social')) "
           "AND purchases NOT MATCHES (source NOT IN ('cpc', 'paid_social'))", "window", """
-        SELECT cid FROM lines WHERE quantity > 0 AND source IN ('cpc', 'paid_social')
+        SELECT cid FROM {lines} WHERE quantity > 0 AND source IN ('cpc', 'paid_social')
         EXCEPT
-        SELECT cid FROM lines
+        SELECT cid FROM {lines}
         WHERE quantity > 0 AND (source IS NULL OR source NOT IN ('cpc', 'paid_social'))""", raw_paid_only),
     Query("black_shoes_12m",
           "purchases MATCHES (department = 'Shoes', color = 'black', date >= -12m, sum_quantity >= 3)",
           "measure", """
-        SELECT cid FROM lines
+        SELECT cid FROM {lines}
         WHERE department = 'Shoes' AND color = 'black' AND day >= CAST({as_of} - INTERVAL 12 MONTH AS DATE)
         GROUP BY cid HAVING sum(quantity) >= 3""", raw_black_shoes),
     Query("incomplete_profile_buyers",
           "(gender IS NULL OR birth_date IS NULL) AND purchases MATCHES (date >= -365d)", "window", """
         SELECT cid FROM customers
         WHERE (gender IS NULL OR birth_date IS NULL)
-          AND cid IN (SELECT cid FROM lines WHERE quantity > 0 AND day >= {as_of} - 365)""", raw_incomplete),
+          AND cid IN (SELECT cid FROM {lines} WHERE quantity > 0 AND day >= {as_of} - 365)""", raw_incomplete),
     Query("gold_or_listed",
           "(purchases MATCHES (date >= -365d, sum_amount >= 500) OR IN LIST 'gold_manual') "
           "AND NOT IN LIST 'tier_blocked'", "measure", """
-        (SELECT cid FROM lines WHERE day >= {as_of} - 365 GROUP BY cid HAVING sum(amount) >= 500
+        (SELECT cid FROM {lines} WHERE day >= {as_of} - 365 GROUP BY cid HAVING sum(amount) >= 500
          UNION
          SELECT cid FROM list_members WHERE list = 'gold_manual')
         EXCEPT
@@ -230,9 +233,16 @@ class DuckPeer:
         self.con = con
         self.facts = facts
         self.name = name
+        self.last_day = con.execute("SELECT max(day) FROM lines").fetchone()[0]
 
     def sql(self, q: Query, as_of: dt.date) -> str:
-        return q.sql.format(as_of=f"DATE '{as_of.isoformat()}'", facts=self.facts)
+        """The query's SQL as of `as_of`. Before the last day of data, point in time (SPEC §2): only the lines up
+        to that day, and the built-ins derived from them (a materialised table cannot go back in time)."""
+        day = f"DATE '{as_of.isoformat()}'"
+        if as_of >= self.last_day:
+            return q.sql.format(as_of=day, facts=self.facts, lines="lines")
+        lines = f"(SELECT * FROM lines WHERE day <= {day}) AS lines"
+        return q.sql.format(as_of=day, facts=f"({facts_sql(lines)}) AS facts", lines=lines)
 
     def count(self, q: Query, as_of: dt.date) -> int:
         return self.con.execute(f"SELECT count(*) FROM ({self.sql(q, as_of)}) AS segment").fetchone()[0]
@@ -249,12 +259,22 @@ class RawPeer:
 
     def __init__(self, raw: RawIndex) -> None:
         self.raw = raw
+        self.past: dict[dt.date, RawIndex] = {}
+
+    def of(self, as_of: dt.date) -> RawIndex:
+        """The structures as of `as_of`: before the last day of data, built again from the lines up to that day
+        (point in time, SPEC §2; only the correctness check asks for past days)."""
+        if day_number(as_of) >= self.raw.last:
+            return self.raw
+        if as_of not in self.past:
+            self.past[as_of] = RawIndex(self.raw.ds.until(day_number(as_of)))
+        return self.past[as_of]
 
     def count(self, q: Query, as_of: dt.date) -> int:
-        return len(q.raw(self.raw, as_of))
+        return len(q.raw(self.of(as_of), as_of))
 
     def members(self, q: Query, as_of: dt.date) -> np.ndarray:
-        return columns_of(q.raw(self.raw, as_of))
+        return columns_of(q.raw(self.of(as_of), as_of))
 
 
 # name → how to make the peer from a Bench (see bench.py); the reference peer (bitseg) first.

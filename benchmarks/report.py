@@ -486,7 +486,8 @@ def markdown(results: dict) -> str:
     lines += ["## Answers checked before timing", "",
               f"Member sets of every peer compared with bitseg's for all {len(QUERIES)} queries as of {d['end']} "
               f"and, for DuckDB (view) and raw, also as of {', '.join(x.isoformat() for x in CHECK_DAYS)} "
-              f"(year wrap, leap day, clamped months): **{'all equal' if not bad else f'{len(bad)} MISMATCHES'}**"
+              f"(year wrap, leap day, clamped months; point in time: only the lines up to the day count): "
+              f"**{'all equal' if not bad else f'{len(bad)} MISMATCHES'}**"
               + (f" ({', '.join(bad[:10])})" if bad else "") + ".",
               "" if "checks" not in results.get("grpc", {}) else
               f"Over gRPC, Count and StreamMembers members equal bitseg in-process for every query: "

@@ -21,22 +21,12 @@ def test_count(benchmark, bench, peers, answers, query: Query, peer_name: str) -
     assert count == len(answers[query.name])
 
 
-# The DuckDB and raw peers read every line: built-ins over all lines, windows without an end. bitseg answers as of
-# the day (SPEC §2: no line after D counts), so before the end of the data these peers answer another question.
-# Until they model as_of (left for the next session), the queries that read the built-ins or an open window are
-# skipped on those days; every query is still compared on the end day (test_count).
-READS_LINES_AFTER_THE_DAY = frozenset({"levis_6m_spend", "lapsed_big_spenders", "womenswear_aw24_not_ss25",
-                                       "new_without_order", "one_order_60_90d", "paid_channels_only",
-                                       "black_shoes_12m", "incomplete_profile_buyers", "gold_or_listed"})
-
-
 @pytest.mark.parametrize("day", CHECK_DAYS, ids=str)
 def test_answers_on_other_days(bench, peers, day) -> None:
-    """The year wrap and leap day of ANNIVERSARY and the clamped months, in every peer's plan."""
+    """The year wrap and leap day of ANNIVERSARY, the clamped months and point in time (no line after the day
+    counts), in every peer's plan."""
     wrong = {}
     for query in QUERIES:
-        if day < bench.as_of and query.name in READS_LINES_AFTER_THE_DAY:
-            continue
         expected = peers["bitseg"].members(query, day)
         for name in ("duckdb", "raw"):
             info = compare(expected, peers[name].members(query, day))
