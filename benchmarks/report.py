@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PEER_ORDER = ("bitseg", "bitseg_grpc", "duckdb", "duckdb_mat", "raw")
 PEER_TITLES = {"bitseg": "bitseg", "bitseg_grpc": "bitseg over gRPC", "duckdb": "DuckDB (view)",
                "duckdb_mat": "DuckDB (mat.)", "raw": "raw pyroaring"}
-KIND_GOALS_MS = {"profile": 1.0, "window": 5.0, "measure": 50.0}
+KIND_GOALS_MS = {"profile": 0.3, "window": 2.0, "measure": 10.0}       # SPEC §8, at M
 KIND_TITLES = {"profile": "profile-only", "window": "MATCHES without measures", "measure": "measure"}
 
 _started = time.perf_counter()
@@ -247,15 +247,17 @@ def grpc_figures(bench: Bench, size: str, budget: float, calls: int, import_size
         log("timed StreamMembers")
         out["server_rss_bytes"] = server.rss_bytes()
         if import_size:
-            out["import"] = csv_import(server, import_size, bench if import_size == size else None)
+            out["import"] = csv_import(server, import_size, bench if import_size == size else None, budget)
     finally:
         peer.close()
         server.stop()
     return out
 
 
-def csv_import(server: ServerProcess, size: str, bench: Bench | None) -> dict:
-    """`bitseg import` of the generated CSV into a new index on the benchmark server."""
+def csv_import(server: ServerProcess, size: str, bench: Bench | None, budget: float) -> dict:
+    """`bitseg import` of the generated CSV into a new index on the benchmark server; with `bench` (same size),
+    its counts compared with bitseg's and timed over gRPC: the first Count of each query after the import (it
+    may build a month roll-up) and the median after it."""
     from benchmarks.data import END, SEED
     from bitseg.generate import write_dataset
 
@@ -292,8 +294,15 @@ def csv_import(server: ServerProcess, size: str, bench: Bench | None) -> dict:
                 for name, cids in bench.ds.lists.items():     # static lists are not part of the CSV
                     peer.stub.UpdateList(peer.pb.UpdateListRequest(
                         index="imported", name=name, add=bench.ds.customer_ids[cids].tolist()))
-                out["same_counts_as_bitseg"] = all(peer.count(q, bench.as_of) == bench.index.count(q.text, bench.as_of)
-                                                   for q in QUERIES)
+                same, first = True, {}
+                for q in QUERIES:
+                    t0 = time.perf_counter()
+                    counted = peer.count(q, bench.as_of)
+                    first[q.name] = (time.perf_counter() - t0) * 1e3
+                    same &= counted == bench.index.count(q.text, bench.as_of)
+                out["same_counts_as_bitseg"], out["first_count_ms"] = same, first
+                out["count"] = {q.name: time_call(lambda q=q: peer.count(q, bench.as_of), budget) for q in QUERIES}
+                log("timed Count over gRPC on the imported index")
                 peer.stub.DropIndex(peer.pb.DropIndexRequest(index="imported"))
             finally:
                 peer.close()
@@ -422,22 +431,36 @@ def goals(results: dict) -> list[dict]:
                          worst_ratio, "×", True, f"worst: {name}"))
     else:
         out.append(_goal("gRPC Count p50 within 1.5× of an empty RPC", 1.5, None, "×", True))
-    out.append(_goal("≥ 20× faster than DuckDB on the median of the example queries", 20.0,
-                     results["speedup"]["duckdb"]["median"], "×", False,
-                     f"against DuckDB with the built-ins materialised: {results['speedup']['duckdb_mat']['median']:.1f}×"))
+    mat = results["speedup"]["duckdb_mat"]
+    out.append(_goal("≥ 20× faster than DuckDB (built-ins materialised) on the median example", 20.0, mat["median"],
+                     "×", False, f"against DuckDB deriving the built-ins per query: "
+                     f"{results['speedup']['duckdb']['median']:.1f}×"))
+    slowest, name = min((ratio, n) for n, ratio in mat["per_query"].items())
+    out.append(_goal("no example slower than DuckDB (built-ins materialised)", 1.0, slowest, "×", False,
+                     f"smallest speed-up: {name}"))
+    batch = rpc.get("count_batch")
+    out.append(_goal("CountBatch of 20 criteria < 30 ms", 30.0, batch["median_ms"] if batch else None, "ms", True,
+                     "timed by the client: the server side is less"))
     streams = rpc.get("stream_members", {})
     default_stream = next((s for k, s in streams.items() if k.startswith("ALL | chunk default")), None)
-    out.append(_goal("StreamMembers ≥ 2M ids/s to a Python client", 2e6,
+    out.append(_goal("StreamMembers ≥ 5M ids/s to a Python client", 5e6,
                      default_stream["ids_per_second"] if default_stream else None, "ids/s", False))
     out.append(_goal("Ingest ≥ 1M lines/s through the Python API", 1e6,
                      results["ingest"]["lines_per_second"], "lines/s", False,
                      "add_purchase_columns with Coded text columns, 1M-line batches"))
     imported = rpc.get("import", {})
-    out.append(_goal("Ingest ≥ 200k lines/s through bitseg import", 2e5, imported.get("lines_per_second"),
+    out.append(_goal("Ingest ≥ 250k lines/s through bitseg import", 2.5e5, imported.get("lines_per_second"),
                      "lines/s", False, f"CSV of size {imported.get('size')}" if imported else ""))
+    out.append(_goal("second half of an import ≥ 80% of the first half's rate", 0.8, None, "", False,
+                     "`python -m benchmarks.ingest --size SIZE`"))
+    out.append(_goal("Count p99 < 10 ms (profile-only) while an import runs and while a snapshot is written", 10.0,
+                     None, "ms", True, "`python -m benchmarks.reads_during_writes --size SIZE`"))
     snap = results.get("snapshot", {})
     out.append(_goal("Snapshot write < 5 s", 5.0, snap.get("snapshot_seconds"), "s", True))
     out.append(_goal("Restart from the snapshot < 5 s", 5.0, snap.get("restart_seconds"), "s", True))
+    rss = rpc.get("server_rss_bytes")
+    out.append(_goal("server RSS ≤ 2 GiB", 2.0, rss / 2**30 if rss else None, "GiB", True,
+                     "the benchmark server after its load and the timed calls (M is the size the goal names)"))
     return out
 
 
@@ -548,6 +571,7 @@ def markdown(results: dict) -> str:
                                 if "same_counts_as_bitseg" in imported else "") + ").")
     elif imported:
         lines.append(f"- `bitseg import`: failed: {imported['error']}")
+    imported_counts = imported.get("count") if imported else None
     snap = results.get("snapshot", {})
     if "snapshot_seconds" in snap:
         lines.append(f"- Durable ingest through the Store (log fsynced per batch): "
@@ -565,6 +589,17 @@ def markdown(results: dict) -> str:
               "| part | MiB | B per line | B per customer |", "|---|---:|---:|---:|"]
     for part, size in mem["structural_parts"].items():
         lines.append(f"| {part} | {size / 2**20:,.1f} | {size / d['lines']:,.1f} | {size / d['customers']:,.0f} |")
+    if imported_counts:
+        lines += ["", "## Count on the imported index (the one users have)", "",
+                  "The same server, the index filled by `bitseg import` (CSV chunks) instead of 1M-line API batches. "
+                  "The first Count of each query after the import may build a month roll-up (once per set of "
+                  "dimensions).", "",
+                  "| query | first Count after the import ms | Count median ms (imported) | Count median ms (API-loaded) |",
+                  "|---|---:|---:|---:|"]
+        for q in QUERIES:
+            api = timings[q.name].get("bitseg_grpc", {}).get("median_ms")
+            lines.append(f"| {q.name} | {ms(imported['first_count_ms'][q.name])} | "
+                         f"{ms(imported_counts[q.name]['median_ms'])} | {ms(api)} |")
     lines += ["", "## SPEC §8 goals", "",
               "" if results["size"] == "M" else
               f"The goals are set for size M; at size {results['size']} they are indicative only.", "",
