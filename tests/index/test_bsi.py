@@ -9,12 +9,16 @@ from __future__ import annotations
 import math
 import operator
 from decimal import Decimal
+from unittest.mock import patch
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
+from bitseg.index import bsi, rangebins
+from bitseg.index.bitmaps import from_mask
 from bitseg.index.bsi import BitSliced
 from bitseg.index.fields import NumberField
 from bitseg.schema import FieldType
@@ -76,11 +80,23 @@ def answer(field: NumberField, test) -> set[int]:
     return set(field.select(kind, test[1]))
 
 
-@settings(max_examples=400, deadline=None)
-@given(steps, st.lists(tests, min_size=1, max_size=6))
-def test_compares_match_python_across_updates_and_erasures(steps, queries) -> None:
+# which path a compare takes: (bsi.SCAN_MAX, rangebins.MIN_COLUMNS) — the slice walk, reading the values of the
+# columns, range-encoded bins (`test_range_bins_…` below interleaves them with batches)
+PATHS = {"walk": (-1, 1 << 62), "scan": (1 << 62, 1 << 62), "bins": (-1, 0)}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@settings(max_examples=300, deadline=None)
+@given(steps=steps, queries=st.lists(tests, min_size=1, max_size=6))
+def test_compares_match_python_across_updates_and_erasures(path, steps, queries) -> None:
     field = NumberField(FieldType.INT)
     oracle: dict[int, int | None] = {}
+    scan_max, min_columns = PATHS[path]
+    with patch.object(bsi, "SCAN_MAX", scan_max), patch.object(rangebins, "MIN_COLUMNS", min_columns):
+        _check_compares(field, oracle, steps, queries)
+
+
+def _check_compares(field: NumberField, oracle: dict[int, int | None], steps, queries) -> None:
     apply(field, oracle, steps)
     for test in queries:
         assert answer(field, test) == expected(oracle, test), test
@@ -116,3 +132,35 @@ def test_state_round_trip_and_old_snapshots() -> None:
     old = NumberField.from_state({k: v for k, v in state.items() if k not in ("sign", "slices")}, FieldType.DATE)
     for f in (again, old):
         assert list(f.select("<", 0)) == [0] and list(f.select(">=", 19_999)) == [3]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(steps, st.lists(tests, max_size=3)), min_size=1, max_size=4), st.integers(1, 6))
+def test_range_bins_match_python_across_updates_and_erasures(rounds, bins) -> None:
+    """Every column big enough for range-encoded bins (few of them, so edge bins and drift are common): compares
+    between batches build the bins, later batches keep them current, erasures drop them."""
+    field = NumberField(FieldType.INT)
+    oracle: dict[int, int | None] = {}
+    with patch.object(rangebins, "MIN_COLUMNS", 0), patch.object(rangebins, "BINS", bins), \
+            patch.object(bsi, "SCAN_MAX", -1):
+        for batch_steps, queries in rounds:
+            apply(field, oracle, batch_steps)
+            for test in queries:
+                assert answer(field, test) == expected(oracle, test), test
+            kept = field.index.bins
+            if kept is not None:  # the bins kept batch by batch hold what their bounds say of the values
+                values = field.values
+                assert kept.nonzero == from_mask(values != 0)
+                assert kept.levels == [from_mask((values != 0) & (values >= b)) for b in kept.bounds.tolist()]
+
+
+def test_a_compare_beyond_the_bins_marks_them_stale_and_the_next_one_rebuilds() -> None:
+    field = NumberField(FieldType.DATE)
+    with patch.object(rangebins, "MIN_COLUMNS", 0), patch.object(bsi, "SCAN_MAX", -1):
+        field.set(np.arange(1000, dtype=np.uint32), (np.arange(1000, dtype=np.int64) + 1, np.ones(1000, bool)))
+        assert len(field.select(">=", 990)) == 11
+        first = field.index.bins
+        # every later date falls above the last bound: its edge bin grows with each day
+        field.set(np.arange(1000, 9000, dtype=np.uint32), (np.full(8000, 5000, np.int64), np.ones(8000, bool)))
+        assert len(field.select(">=", 4000)) == 8000 and field.index.bins is first and first.stale
+        assert len(field.select(">=", 4000)) == 8000 and field.index.bins is not first

@@ -24,15 +24,23 @@ from collections.abc import Sequence
 import numpy as np
 from pyroaring import BitMap
 
+from bitseg.index import rangebins
+from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.bitmaps import from_mask, from_sorted
+from bitseg.index.rangebins import RangeBins
+
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+SCAN_MAX = 16_384  # a compare among at most this many columns reads their values (cheaper than a walk, measured)
 
 
 class BitSliced:
     """The sign bitmap and one bitmap per magnitude bit of a column of int64 numbers (0 where NULL)."""
 
-    def __init__(self, sign: BitMap | None = None, slices: Sequence[BitMap] = ()) -> None:
+    def __init__(self, sign: BitMap | None = None, slices: Sequence[BitMap] = (),
+                 bins: RangeBins | None = None) -> None:
         self.sign = sign if sign is not None else BitMap()
         self.slices: list[BitMap] = list(slices)
+        self.bins = bins  # range-encoded bins (`rangebins.py`): built by the first range compare on a big column
 
     @property
     def depth(self) -> int:
@@ -57,6 +65,8 @@ class BitSliced:
             return
         order = np.argsort(columns[changed], kind="stable")  # from_sorted wants ascending columns
         columns, old, new = columns[changed][order], old[changed][order], new[changed][order]
+        if self.bins is not None:
+            self.bins.update(columns, old, new)
         flips = (old < 0) != (new < 0)
         # new bitmaps, never changed in place: a copy of the index (`copy`) shares the slices nothing changes
         if flips.any():
@@ -75,18 +85,40 @@ class BitSliced:
 
     def copy(self) -> BitSliced:
         """A copy to update while readers use this one: it shares the bitmaps (`update` replaces, never edits)."""
-        return BitSliced(self.sign, self.slices)
+        return BitSliced(self.sign, self.slices, None if self.bins is None else self.bins.copy())
 
     def erase(self, gone: BitMap) -> None:
+        self.bins = None  # built again by the next range compare
         self.sign -= gone
         for bitmap in self.slices:
             bitmap -= gone
 
     # ── compares: every one among `present`, the owner's columns that are not NULL ──
-    def range(self, present: BitMap, low: int | None, high: int | None) -> BitMap:
-        """Present columns with low <= value <= high (None: unbounded); Python ints of any size."""
+    def range(self, present: BitMap, low: int | None, high: int | None, values: np.ndarray | None = None) -> BitMap:
+        """Present columns with low <= value <= high (None: unbounded); Python ints of any size. Given the column's
+        `values` (column i holds values[i]), a compare among few columns reads their values, and one over a big
+        column may answer from range-encoded bins (`rangebins.py`); otherwise it walks the slices."""
         if low is not None and high is not None and low > high:
             return BitMap()
+        if values is None:
+            return self._walk(present, low, high)
+        if (low is not None and low > _INT64[1]) or (high is not None and high < _INT64[0]):
+            return BitMap()  # beyond every int64
+        low = None if low is None or low <= _INT64[0] else low
+        high = None if high is None or high >= _INT64[1] else high
+        if len(present) <= SCAN_MAX:
+            ids = bitmap_columns(present)
+            found, keep = values[ids], np.ones(len(ids), dtype=bool)
+            if low is not None:
+                keep &= found >= low
+            if high is not None:
+                keep &= found <= high
+            return from_sorted(ids[keep])
+        if len(values) >= rangebins.MIN_COLUMNS:
+            return self._binned(present, low, high, values)
+        return self._walk(present, low, high)
+
+    def _walk(self, present: BitMap, low: int | None, high: int | None) -> BitMap:
         found = BitMap()
         if high is None or high >= 0:  # the non-negative values: magnitude in [max(low, 0), high]
             found = self._magnitudes(present - self.sign, max(low or 0, 0), high)
@@ -94,6 +126,17 @@ class BitSliced:
             top = -1 if high is None else min(high, -1)
             found |= self._magnitudes(present & self.sign, -top, None if low is None else -low)
         return found
+
+    def _binned(self, present: BitMap, low: int | None, high: int | None, values: np.ndarray) -> BitMap:
+        """`range` from the bins (built on first use, or again once stale) when neither bound needs a big
+        refinement; else the walk. Bounds are int64 or None here."""
+        bins = self.bins
+        if bins is None or bins.stale:
+            bins = self.bins = RangeBins.build(values)
+        if (low is not None and not bins.exact(low)) or (high is not None and not bins.exact(high + 1)):
+            return self._walk(present, low, high)
+        found = present.copy() if low is None else bins.at_least(present, values, low)
+        return found if high is None else found - bins.at_least(found, values, high + 1)
 
     def equal(self, present: BitMap, value: int) -> BitMap:
         """Present columns holding `value` (one walk, stopping when nothing is left)."""

@@ -251,13 +251,13 @@ class NumberField(Field):
             return present - equal if op == "!=" else equal
         if op in (">", ">="):
             low = math.floor(threshold) + 1 if op == ">" else math.ceil(threshold)
-            return self.index.range(present, low, None)
+            return self.index.range(present, low, None, self.values)
         high = math.ceil(threshold) - 1 if op == "<" else math.floor(threshold)
-        return self.index.range(present, None, high)
+        return self.index.range(present, None, high, self.values)
 
     def between(self, low: int | Decimal, high: int | Decimal, among: BitMap | None = None) -> BitMap:
         present = self.present if among is None else self.present & among
-        return self.index.range(present, math.ceil(low), math.floor(high))
+        return self.index.range(present, math.ceil(low), math.floor(high), self.values)
 
     def select_in(self, thresholds: Iterable[int | Decimal], among: BitMap | None = None) -> BitMap:
         present = self.present if among is None else self.present & among
