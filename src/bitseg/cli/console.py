@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 
-from bitseg.cli.common import EXIT_OK, InputError, UsageError
+from bitseg.cli.common import EXIT_OK, InputError, UsageError, client_of
 from bitseg.cli.config import _port, token_of
 
 
@@ -47,14 +47,14 @@ def cmd_console(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise UsageError(f"the console needs the optional extra 'console' ({err.name} is missing): "
                          "pip install 'bitseg[console]'") from None
-    from bitseg.client import Client
-
     try:
-        # --token-file wins over --token and $BITSEG_TOKEN: the file is where a token stays out of `ps`.
-        token = token_of({"token": None if args.token_file else args.token, "token_file": args.token_file})
+        # --token-file wins over --token and $BITSEG_TOKEN (the file keeps a token out of `ps`); the token
+        # resolved here is the one client_of sends.
+        given = None if args.token_file else args.token
+        args.token = token_of({"token": given, "token_file": args.token_file})
     except ValueError as err:
         raise InputError(str(err)) from None
-    client = Client(args.server, token, args.tls_ca, timeout=args.timeout, tls_server_name=args.tls_server_name)
+    client = client_of(args)
 
     def check() -> None:
         if not client.ping():
