@@ -239,17 +239,18 @@ class Client(InsightCalls):
     def count(self, index: str, query: Query | None = None, *, segment: str | None = None,
               as_of: Day = None) -> int:
         """The number of customers matching a query (text or tree) or a saved segment; see count_with_warnings."""
-        selection = _selection(query, segment)
-        return int(self._call("Count", pb.CountRequest(index=index, as_of=_day(as_of), **selection),
-                              query=selection.get("query")).count)
+        return self._counted(index, _selection(query, segment), as_of).count
 
     def count_batch(self, index: str, queries: Sequence[Query], *, as_of: Day = None) -> list[CountResult]:
         """Many counts against one state of the index; a failing query gets its error in its own result."""
         request = pb.CountBatchRequest(index=index, as_of=_day(as_of),
                                        queries=[pb.Selection(query=_text(q)) for q in queries])
-        return [CountResult(r.count, r.error, r.code, r.query_error.line if r.HasField("query_error") else None,
-                            r.query_error.column if r.HasField("query_error") else None, tuple(r.warnings))
-                for r in self._call("CountBatch", request).results]
+        results = []
+        for r in self._call("CountBatch", request).results:
+            located = r.HasField("query_error")  # a query error: where in the text
+            results.append(CountResult(r.count, r.error, r.code, r.query_error.line if located else None,
+                                       r.query_error.column if located else None, tuple(r.warnings)))
+        return results
 
     def members(self, index: str, query: Query | None = None, *, segment: str | None = None, as_of: Day = None,
                 after: str | None = None, limit: int = 0, chunk_size: int = 0) -> Iterator[str]:

@@ -57,7 +57,10 @@ class InsightCalls:
                             as_of: Day = None) -> Counted:
         """As `count`, with a warning per literal of the query no customer (or purchase line) has, e.g.
         "no customer has department 'shoes'; nearest: 'Shoes'". `count` returns the plain int."""
-        selection = _selection(query, segment)
+        return self._counted(index, _selection(query, segment), as_of)
+
+    def _counted(self, index: str, selection: dict[str, Any], as_of: Day) -> Counted:
+        """The Count call of count_with_warnings and Client.count (each checks its arguments its own way)."""
         reply = self._call("Count", pb.CountRequest(index=index, as_of=_day(as_of), **selection),
                            query=selection.get("query"))
         return Counted(int(reply.count), tuple(reply.warnings))

@@ -89,3 +89,22 @@ def test_server_without_a_port_means_50051() -> None:
     assert with_port("db1") == "db1:50051" and with_port("db1:7000") == "db1:7000"
     assert with_port("[::1]") == "[::1]:50051" and with_port("[::1]:7") == "[::1]:7"
     assert isinstance(build_parser(), argparse.ArgumentParser)
+
+
+def test_a_bad_console_port_variable_fails_only_the_console(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """$BITSEG_CONSOLE_PORT is read while the parser is built: a bad one used to crash every verb."""
+    monkeypatch.setenv("BITSEG_CONSOLE_PORT", "http")
+    assert parse("count", "--index", "shop", "orders > 3")["query"] == "orders > 3"
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["--help"])
+    assert exit_.value.code == 0 and "console" in capsys.readouterr().out
+    for argv, named in ((["console"], "port 'http' is not a number"), (["console", "--port", "99999"],
+                                                                       "port 99999 is out of range")):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)  # argparse's usage error, before anything starts
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and f"bitseg console: error: argument --port: {named}" in err, err
+    monkeypatch.setenv("BITSEG_CONSOLE_PORT", "9000")
+    assert parse("console")["port"] == 9000
+    assert parse("console", "--port", "0")["port"] == 0  # the flag wins over the variable

@@ -11,7 +11,8 @@ import os
 import sys
 import threading
 
-from bitseg.cli.common import EXIT_OK, InputError, UsageError
+from bitseg.cli.common import EXIT_OK, InputError, UsageError, client_of
+from bitseg.cli.config import _port, token_of
 
 
 def add_console(verbs: argparse._SubParsersAction, client: argparse.ArgumentParser) -> None:
@@ -22,7 +23,9 @@ def add_console(verbs: argparse._SubParsersAction, client: argparse.ArgumentPars
                          "machine only) unless --host says otherwise.")
     p.add_argument("--host", default=os.environ.get("BITSEG_CONSOLE_HOST", "127.0.0.1"),
                    help="address to listen on (default %(default)s: this machine only)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("BITSEG_CONSOLE_PORT", "8080")),
+    # A string default, parsed by _port_option only when `console` runs: a bad $BITSEG_CONSOLE_PORT is this
+    # verb's usage error naming --port and the value, not a crash of every verb while the parser is built.
+    p.add_argument("--port", type=_port_option, default=os.environ.get("BITSEG_CONSOLE_PORT", "8080"),
                    help="port to listen on (default %(default)s; 0: any free port)")
     p.add_argument("--token-file", default=os.environ.get("BITSEG_TOKEN_FILE"), metavar="FILE",
                    help="the server's bearer token in this file, first line (default $BITSEG_TOKEN_FILE)")
@@ -30,24 +33,28 @@ def add_console(verbs: argparse._SubParsersAction, client: argparse.ArgumentPars
     p.set_defaults(func=cmd_console)
 
 
-def cmd_console(args: argparse.Namespace) -> int:
-    from bitseg.cli.config import token_of
+def _port_option(text: str) -> int:
+    """The serve settings' port check as an argparse type: its message in "argument --port: …"."""
+    try:
+        return _port(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
+
+def cmd_console(args: argparse.Namespace) -> int:
     try:
         from bitseg.console import run
     except ImportError as err:
         raise UsageError(f"the console needs the optional extra 'console' ({err.name} is missing): "
                          "pip install 'bitseg[console]'") from None
-    from bitseg.client import Client
-
-    if not 0 <= args.port <= 65535:
-        raise UsageError(f"port {args.port} is out of range: a port is 1 to 65535 (0 = any free port)")
     try:
-        # --token-file wins over --token and $BITSEG_TOKEN: the file is where a token stays out of `ps`.
-        token = token_of({"token": None if args.token_file else args.token, "token_file": args.token_file})
+        # --token-file wins over --token and $BITSEG_TOKEN (the file keeps a token out of `ps`); the token
+        # resolved here is the one client_of sends.
+        given = None if args.token_file else args.token
+        args.token = token_of({"token": given, "token_file": args.token_file})
     except ValueError as err:
         raise InputError(str(err)) from None
-    client = Client(args.server, token, args.tls_ca, timeout=args.timeout, tls_server_name=args.tls_server_name)
+    client = client_of(args)
 
     def check() -> None:
         if not client.ping():

@@ -28,7 +28,8 @@ TOP = 20                   # values in a breakdown
 CSV_ROWS = 10_000          # ids per piece of the CSV download (the stream's own chunks are the server's)
 
 
-def _client(request: Request) -> Client:
+def client_of(request: Request) -> Client:
+    """The console's one Client (app.state), for the JSON answers here and the pages."""
     client: Client = request.app.state.client
     return client
 
@@ -46,20 +47,20 @@ def selection(request: Request) -> dict[str, Any]:
 
 def count(request: Request) -> Response:
     """`{"count": N, "warnings": [...]}`: the count as the server gives it, with its warnings."""
-    counted = _client(request).count_with_warnings(request.path_params["index"], **selection(request))
+    counted = client_of(request).count_with_warnings(request.path_params["index"], **selection(request))
     return JSONResponse({"count": counted.count, "warnings": list(counted.warnings)})
 
 
 def criteria(request: Request) -> Response:
     """Per top-level criterion its own count, the running count, and the count without it (CountCriteria)."""
-    found = _client(request).criteria(request.path_params["index"], **selection(request))
+    found = client_of(request).criteria(request.path_params["index"], **selection(request))
     return JSONResponse({"combinator": found.combinator, "total": found.total, "criteria": [
         {"text": c.text, "count": c.count, "running": c.running, "without": c.without} for c in found.criteria]})
 
 
 def members(request: Request) -> Response:
     """The first 100 members, in the server's order."""
-    ids = _client(request).members(request.path_params["index"], limit=PREVIEW, **selection(request))
+    ids = client_of(request).members(request.path_params["index"], limit=PREVIEW, **selection(request))
     return JSONResponse({"members": list(ids), "limit": PREVIEW})
 
 
@@ -70,7 +71,7 @@ def members_csv(request: Request) -> Response:
     that stops short.
     """
     chosen = selection(request)
-    ids = _client(request).members(request.path_params["index"], **chosen)
+    ids = client_of(request).members(request.path_params["index"], **chosen)
     first = list(islice(ids, 1))
     name = chosen.get("segment", "members")
 
@@ -112,8 +113,8 @@ async def save(request: Request) -> Response:
     if not name:
         raise InvalidInputError("give the segment a name")
     kind = SegmentKind.of(str(body.get("kind") or SegmentKind.STANDARD.value))
-    saved = await run_in_threadpool(_client(request).save_segment, request.path_params["index"], name, query,
-                                    kind=kind, description=str(body.get("description", "")))
+    saved = await run_in_threadpool(client_of(request).save_segment, request.path_params["index"], name,
+                                    query, kind=kind, description=str(body.get("description", "")))
     return JSONResponse({"segment": {"name": saved.name, "query": saved.query, "kind": saved.kind.value,
                                      "description": saved.description},
                          "url": str(request.url_for("segment", index=request.path_params["index"],
@@ -130,7 +131,7 @@ def breakdown(request: Request) -> Response:
         raise InvalidInputError("choose a field to break down by")
     dimension = params.get("dimension", "") not in ("", "0")
     window = (_day(params, "start"), _day(params, "end")) if dimension else (None, None)
-    values = breakdown_values(_client(request), request.path_params["index"], field, dimension=dimension,
+    values = breakdown_values(client_of(request), request.path_params["index"], field, dimension=dimension,
                               window=window, **selection(request))
     return JSONResponse({"field": field, "dimension": dimension, "values": values,
                          "start": window[0] and window[0].isoformat(), "end": window[1] and window[1].isoformat()})

@@ -19,17 +19,11 @@ from bitseg.errors import InvalidInputError, NotFoundError
 from bitseg.names import SegmentKind
 
 if TYPE_CHECKING:
-    from bitseg.client import Client
     from bitseg.replies import GroupStats, IndexInfo
 
 BREAKDOWN_TYPES = ("keyword", "bool", "tags")   # the profile fields a breakdown counts by
 BUYER_DAYS = 90                                  # buyers per day: the last 90 days by default
 MAX_DAYS = 3660
-
-
-def _client(request: Request) -> Client:
-    client: Client = request.app.state.client
-    return client
 
 
 def _render(request: Request, template: str, **context: Any) -> Response:
@@ -51,7 +45,7 @@ def breakdown_fields(info: IndexInfo) -> list[str]:
 
 def home(request: Request) -> Response:
     """`/`: the console's index (given, or the only one), else a list to choose from."""
-    indexes = _client(request).list_indexes()
+    indexes = api.client_of(request).list_indexes()
     chosen = request.app.state.index or (indexes[0].name if len(indexes) == 1 else None)
     if chosen is not None:
         return RedirectResponse(request.url_for("editor", index=chosen), status_code=303)
@@ -61,7 +55,7 @@ def home(request: Request) -> Response:
 def editor(request: Request) -> Response:
     """The segment editor; `?segment=NAME` opens a saved segment's query."""
     index = request.path_params["index"]
-    client = _client(request)
+    client = api.client_of(request)
     info = client.get_index(index)
     query, saved = request.query_params.get("query", ""), None
     if "segment" in request.query_params:
@@ -74,7 +68,7 @@ def editor(request: Request) -> Response:
 def segments(request: Request) -> Response:
     """Every saved segment with its kind, size (one CountBatch of their queries) and description."""
     index = request.path_params["index"]
-    client = _client(request)
+    client = api.client_of(request)
     saved = client.list_segments(index)
     sizes = client.count_batch(index, [segment.query for segment in saved]) if saved else []
     rows = [{"segment": segment, "size": result.count if result.ok else None, "error": result.error}
@@ -86,7 +80,7 @@ def segment(request: Request) -> Response:
     """One segment: its stats against the rest, a breakdown (by a field, or by a purchase dimension with each
     value's buyers and revenue, optionally in the buyers-per-day window), buyers per day and (hot) its history."""
     index, name = request.path_params["index"], request.path_params["name"]
-    client = _client(request)
+    client = api.client_of(request)
     info = client.get_index(index)
     saved = client.get_segment(index, name)
     stats = client.stats(index, segment=name)

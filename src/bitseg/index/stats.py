@@ -12,10 +12,10 @@ GroupStats(customers=2, orders=2, revenue=Decimal('100'), average_order_value=De
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pyroaring import BitMap
@@ -34,6 +34,7 @@ from bitseg.index.views import ANY, TimeViews
 from bitseg.schema import FieldType
 
 MAX_DAYS = 3660  # buyers per day: ten years
+Row = TypeVar("Row", bound=tuple[Any, ...])  # (value or None, count, ...)
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,28 @@ def stats(members: BitMap, existence: BitMap, fields: Mapping[str, Field], built
     return Stats(len(members), group(members, fields, builtins), group(existence - members, fields, builtins))
 
 
+def check_top(top: int) -> None:
+    """A breakdown's `top` (in one process and on the coordinator of shards): at least one row."""
+    if top < 1:
+        raise InvalidInputError(f"top must be positive, not {top}")
+
+
+def largest_first(rows: Iterable[Row], top: int) -> list[Row]:
+    """A breakdown's first `top` rows: largest count first, ties by value, NULL (None) after the values.
+
+    >>> largest_first([("b", 2), (None, 2), ("a", 2), ("c", 5)], 3)
+    [('c', 5), ('a', 2), ('b', 2)]
+    """
+    return sorted(rows, key=lambda row: (-row[1], row[0] is None, row[0] or ""))[:top]
+
+
 def breakdown_field(fields: Mapping[str, Field], name: str, top: int) -> ValueField | TagsField:
     """The field a breakdown counts over; raises before any evaluation when it cannot be one."""
     found = fields.get(name)
     if not isinstance(found, ValueField | TagsField):
         raise InvalidInputError(f"breakdown needs a keyword, bool or tags field or a purchase dimension; {name!r} "
                                 + (f"is a {found.kind.value} field" if found else "is neither"))
-    if top < 1:
-        raise InvalidInputError(f"top must be positive, not {top}")
+    check_top(top)
     return found
 
 
@@ -88,9 +103,7 @@ def breakdown(members: BitMap, field: ValueField | TagsField, top: int) -> list[
         (str(value).lower() if isinstance(value, bool) else str(value), row.intersection_cardinality(members))
         for value, row in field.rows.items()]
     counts.append((None, members.difference_cardinality(field.present)))
-    counts = [c for c in counts if c[1] > 0]
-    counts.sort(key=lambda c: (-c[1], c[0] is None, c[0] or ""))
-    return counts[:top]
+    return largest_first((c for c in counts if c[1] > 0), top)
 
 
 def purchase_breakdown(lines: LineStore, dim: str, members: BitMap, low: int | None, high: int,
@@ -110,8 +123,7 @@ def purchase_breakdown(lines: LineStore, dim: str, members: BitMap, low: int | N
     """
     if dim not in lines.dictionaries:
         raise InvalidInputError(f"breakdown by {dim!r}: not a purchase dimension")
-    if top < 1:
-        raise InvalidInputError(f"top must be positive, not {top}")
+    check_top(top)
     if low is not None and low > high:
         return []
     found = lines.gather(["column", "quantity", "amount", dim], lines.window(low, high))
@@ -137,8 +149,7 @@ def purchase_breakdown(lines: LineStore, dim: str, members: BitMap, low: int | N
     values: list[str | None] = [None, *lines.dictionaries[dim].values]
     rows = [(values[code], int(buyers[code]), Decimal(int(sums[code])) / DECIMAL_SCALE)
             for code in np.flatnonzero(buyers)]
-    rows.sort(key=lambda row: (-row[1], row[0] is None, row[0] or ""))
-    return rows[:top]
+    return largest_first(rows, top)
 
 
 def entry(selection: Any, count: Callable[[Any], Any]) -> Any:

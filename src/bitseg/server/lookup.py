@@ -1,5 +1,5 @@
-"""The Values RPC of the SegmentService (SPEC §4): the values a field or dimension has, with their counts; and
-what GetIndex adds on a sharded server (SPEC §9): the shard count and each shard's sizes."""
+"""The Values RPC of the SegmentService (SPEC §4): the values a field or dimension has, with their counts; an
+index's sizes, and what GetIndex adds on a sharded server (SPEC §9): the shard count and each one's sizes."""
 
 from __future__ import annotations
 
@@ -24,12 +24,21 @@ class LookupRpcs:
         return pb.ValuesResponse(values=[pb.ValueCount(value=value, count=count) for value, count in found])
 
 
-def add_shards(info: pb.IndexInfo, index: Any) -> None:
-    """The shards of a sharded index (bitseg.shards.ShardedIndex) with their customers and lines; nothing for an
-    index held in one process."""
+def sizes_of(index: Any) -> tuple[int, int, list[tuple[int, int]] | None]:
+    """(customers, lines, each shard's (customers, lines) or None for an index held in one process).
+
+    A sharded index (bitseg.shards.ShardedIndex) sends a status round to every shard for its customer_count
+    and another for its line_count: here one round gives both, and the shards' sizes too."""
     shard_sizes = getattr(index, "shard_sizes", None)
     if shard_sizes is None:
-        return
-    sizes = shard_sizes()
-    info.shards = len(sizes)
-    info.shard_sizes.extend(pb.ShardSize(shard=k, customers=c, lines=n) for k, (c, n) in enumerate(sizes))
+        return index.customer_count, index.line_count, None
+    sizes: list[tuple[int, int]] = shard_sizes()
+    return sum(c for c, _ in sizes), sum(n for _, n in sizes), sizes
+
+
+def add_sizes(info: pb.IndexInfo, index: Any, shards: bool) -> None:
+    """The index's customers and lines; with `shards`, a sharded index's shard count and each one's sizes."""
+    info.customer_count, info.line_count, sizes = sizes_of(index)
+    if shards and sizes is not None:
+        info.shards = len(sizes)
+        info.shard_sizes.extend(pb.ShardSize(shard=k, customers=c, lines=n) for k, (c, n) in enumerate(sizes))

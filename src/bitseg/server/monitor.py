@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from grpc_health.v1 import health_pb2
 
+from bitseg.server.lookup import sizes_of
 from bitseg.v1 import segments_pb2 as pb
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class Monitor:
         except Exception:  # noqa: BLE001 - dropped (or never created): its series go
             self.metrics.forget_index(name)
             return
-        self.metrics.index_size(name, index.customer_count, index.line_count)
+        customers, lines, _ = sizes_of(index)
+        self.metrics.index_size(name, customers, lines)
 
     def _wal(self) -> None:
         assert self.metrics is not None
@@ -197,7 +199,8 @@ class Monitor:
                 index = self.catalog.get(name)
             except Exception:  # noqa: BLE001 - dropped meanwhile
                 continue
-            indexes.append(pb.IndexSize(name=name, customers=index.customer_count, lines=index.line_count,
+            customers, lines, _ = sizes_of(index)
+            indexes.append(pb.IndexSize(name=name, customers=customers, lines=lines,
                                         memory_bytes=index.memory_bytes()))
         last = self.last_snapshot or self._newest_on_disk()
         reply = pb.GetServerInfoResponse(

@@ -26,7 +26,7 @@ from bitseg.server.convert import check_query_text, expr_to_node, node_to_expr
 from bitseg.server.errors import DeadlineExceeded, query_detail, status_of
 from bitseg.server.inflight import InFlight
 from bitseg.server.insight import InsightRpcs
-from bitseg.server.lookup import LookupRpcs, add_shards
+from bitseg.server.lookup import LookupRpcs, add_sizes, sizes_of
 from bitseg.v1 import segments_pb2 as pb
 from bitseg.v1 import segments_pb2_grpc as pb_grpc
 from bitseg.vocabulary import BUILTIN_FIELDS
@@ -103,13 +103,12 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
         schema = index.schema
         fields = [pb.FieldInfo(name=n, type=t.value) for n, t in schema.profile.items()]
         fields += [pb.FieldInfo(name=n, type=t.value, builtin=True) for n, t in BUILTIN_FIELDS.items()]
-        info = pb.IndexInfo(name=name, schema_toml=schema.to_toml(), timezone=schema.timezone,
-                            customer_count=index.customer_count, line_count=index.line_count, fields=fields,
+        info = pb.IndexInfo(name=name, schema_toml=schema.to_toml(), timezone=schema.timezone, fields=fields,
                             dimensions=schema.dimensions)
+        add_sizes(info, index, shards=detail)
         if detail:
             info.segments.extend(s.name for s in index.list_segments())
             info.lists.extend(index.list_names())
-            add_shards(info, index)
         return info
 
     # ── index lifecycle ──────────────────────────────────────────────────────────────────────────────
@@ -186,7 +185,7 @@ class SegmentService(InsightRpcs, LookupRpcs, pb_grpc.SegmentServiceServicer):
             index.remember_import(digest, "profiles" if rows_method == "upsert_profiles" else "purchases",
                                   first.file_name if first is not None else "", index.today().isoformat())
         if index is not None:
-            summary.customer_count, summary.line_count = index.customer_count, index.line_count
+            summary.customer_count, summary.line_count, _ = sizes_of(index)
         return summary
 
     def DeleteCustomers(self, request: pb.DeleteCustomersRequest,

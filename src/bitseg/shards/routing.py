@@ -25,7 +25,7 @@ def shard_of(external_id: str, shards: int) -> int:
 
 
 def shards_of(external_ids: Iterable[str], shards: int) -> np.ndarray:
-    """The shard of each customer (int64 array): one hash per distinct id, the modulo over the whole array."""
+    """The shard of each id (int64 array): one hash per id (repeats too), the modulo over the whole array."""
     ids = list(external_ids)
     if shards == 1:
         return np.zeros(len(ids), dtype=np.int64)

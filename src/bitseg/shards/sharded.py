@@ -24,7 +24,7 @@ from bitseg.index import distinct
 from bitseg.index.imports import ImportedFile
 from bitseg.index.insight import ChangedDay, CriteriaCounts, Criterion, Overlap, PlanStep, Why
 from bitseg.index.segments import Segment
-from bitseg.index.stats import GroupStats, Stats
+from bitseg.index.stats import GroupStats, Stats, check_top, largest_first
 from bitseg.index.tracking import ChangedIds, HistoryRow
 from bitseg.index.translate import cursor_of
 from bitseg.index.values import DECIMAL_SCALE
@@ -219,21 +219,18 @@ class ShardedIndex(ShardedWrites):
 
     def breakdown(self, query: Selection, field: str, top: int = 10,
                   as_of: dt.date | str | None = None) -> list[tuple[str | None, int]]:
-        if top < 1:
-            raise InvalidInputError(f"top must be positive, not {top}")
+        check_top(top)
         totals: dict[str | None, int] = {}
         for found in self._all("breakdown", query, field, self.as_of(as_of)):
             for value, count in found.items():
                 totals[value] = totals.get(value, 0) + count
-        counts = sorted(totals.items(), key=lambda c: (-c[1], c[0] is None, c[0] or ""))
-        return counts[:top]
+        return largest_first(totals.items(), top)
 
     def purchase_breakdown(self, query: Selection, dimension: str, top: int = 10, as_of: dt.date | str | None = None,
                            start: dt.date | str | None = None,
                            end: dt.date | str | None = None) -> list[tuple[str | None, int, Decimal]]:
         """Per value of a dimension: buyers and net revenue, summed over the shards (customers are disjoint)."""
-        if top < 1:
-            raise InvalidInputError(f"top must be positive, not {top}")
+        check_top(top)
         totals: dict[str | None, list] = {}
         for found in self._index_call("purchase_breakdown", query, dimension, 1 << 62, self.as_of(as_of),
                                       optional_day(start, "start"), optional_day(end, "end")):
@@ -241,9 +238,7 @@ class ShardedIndex(ShardedWrites):
                 total = totals.setdefault(value, [0, Decimal(0)])
                 total[0] += buyers
                 total[1] += revenue
-        rows = [(value, buyers, revenue) for value, (buyers, revenue) in totals.items()]
-        rows.sort(key=lambda row: (-row[1], row[0] is None, row[0] or ""))
-        return rows[:top]
+        return largest_first([(value, buyers, revenue) for value, (buyers, revenue) in totals.items()], top)
 
     def values(self, field: str, prefix: str = "", limit: int = 0) -> list[tuple[str, int]]:
         limit = distinct.check_limit(limit)
