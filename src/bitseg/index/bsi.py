@@ -128,12 +128,12 @@ class BitSliced:
         return found
 
     def _binned(self, present: BitMap, low: int | None, high: int | None, values: np.ndarray) -> BitMap:
-        """`range` from the bins (built on first use, or again once stale) when neither bound needs a big
-        refinement; else the walk. Bounds are int64 or None here."""
+        """`range` from the bins (built on first use, or again once stale) when they suit both bounds; else the
+        walk. Bounds are int64 or None here."""
         bins = self.bins
         if bins is None or bins.stale:
             bins = self.bins = RangeBins.build(values)
-        if (low is not None and not bins.exact(low)) or (high is not None and not bins.exact(high + 1)):
+        if (low is not None and not bins.suits(low)) or (high is not None and not bins.suits(high + 1)):
             return self._walk(present, low, high)
         found = present.copy() if low is None else bins.at_least(present, values, low)
         return found if high is None else found - bins.at_least(found, values, high + 1)

@@ -4,8 +4,11 @@ The bit-sliced index (`bsi.py`) answers `clv >= 1000` by walking a dozen slices,
 bitmap of every column each. Range encoding answers it with one: `at_least[k]` holds the columns whose value is
 at least `bounds[k]`, so `value >= bounds[k]` is that bitmap, and any other bound falls between two of them:
 the columns above the upper one are in, those below the lower one out, and only the edge bin between them is
-decided by reading the values of its columns (the refinement, ~1/K of the column). The bounds are quantiles of
-the values when the bins are built, so every bin holds about as many columns.
+decided by reading the values of its columns (the refinement, ~1/K of the column). The bounds are the distinct
+values when there are at most K of them (every compare is then exact: `orders > 10` is one bitmap), otherwise
+quantiles of the values when the bins are built, so every bin holds about as many columns. A bound in the top
+bin is left to the slice walk, which ends early there; values that grow past the top bound (dates do) make the
+bins stale, and the next compare builds them anew.
 
 A column holding 0 (and so a NULL or erased column, or one never set) is in no bin, as in the bit-sliced index:
 `nonzero` holds the others, and 0 is added back when a compare includes it. That keeps the bins right for
@@ -33,8 +36,7 @@ from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.bitmaps import from_mask, from_sorted
 
 BINS = 64           # bounds per column: a column with at most this many distinct values gets one per value
-REFINE_MAX = 1024   # a compare whose edge bin would hold more columns than this walks the bit slices instead
-MIN_COLUMNS = 1 << 16  # below this many non-zero values the bit-sliced walk is as cheap: no bins
+MIN_COLUMNS = 1 << 16  # a shorter column always walks its slices (as cheap there): no bins
 _STALE = 4          # an edge bin this many times its share is rebuilt (values drifted past the bounds)
 
 
@@ -76,10 +78,21 @@ class RangeBins:
         if zeroed.any():
             self.nonzero = self.nonzero ^ from_sorted(columns[zeroed])
 
-    def exact(self, low: int) -> bool:
-        """Whether `value >= low` needs no refinement, or only of an edge bin expected to be small."""
+    def suits(self, low: int) -> bool:
+        """Whether the bins answer `value >= low` well: the bound is one of theirs, or its edge bin is not the top
+        one (the slice walk ends early on a bound above nearly every value; refining the top bin would not)."""
         k = int(np.searchsorted(self.bounds, low, side="right")) - 1
-        return (k >= 0 and self.bounds[k] == low) or len(self.nonzero) <= REFINE_MAX * max(len(self.levels), 1)
+        if k >= 0 and self.bounds[k] == low:
+            return True
+        if k + 1 < len(self.levels):
+            return True
+        if len(self.levels) and len(self.levels[-1]) > _STALE * self._share():
+            self.stale = True  # values grew past the top bound (dates do): new bounds at the next compare
+        return False
+
+    def _share(self) -> int:
+        """How many columns a bin was meant to hold."""
+        return max(len(self.nonzero) // max(len(self.levels), 1), MIN_COLUMNS // BINS, 1)
 
     def at_least(self, among: BitMap, values: np.ndarray, low: int) -> BitMap:
         """The columns of `among` whose value is >= low (`values`: the column the bins were kept with)."""
@@ -92,7 +105,7 @@ class RangeBins:
             edge = (self.levels[k] if k >= 0 else self.nonzero) & among
             if upper is not None:
                 edge -= upper
-            if len(edge) > _STALE * max(len(self.nonzero) // max(len(self.levels), 1), MIN_COLUMNS // BINS):
+            if len(edge) > _STALE * self._share():
                 self.stale = True
             ids = bitmap_columns(edge)
             found.append(from_sorted(ids[values[ids] >= low]))
