@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
-from bitseg.index import bsi, rangebins
 from bitseg.index.bitmaps import from_mask
 from bitseg.index.bsi import BitSliced
 from bitseg.index.fields import NumberField
@@ -80,6 +79,11 @@ def answer(field: NumberField, test) -> set[int]:
     return set(field.select(kind, test[1]))
 
 
+# The modules the engine uses (pytest's importlib mode may load a second copy of a module for its doctests, and
+# patching that copy would change nothing): bsi's globals and the rangebins it imports.
+BSI = NumberField.select.__globals__["BitSliced"].range.__globals__
+BINS = BSI["rangebins"]
+
 # which path a compare takes: (bsi.SCAN_MAX, rangebins.MIN_COLUMNS) — the slice walk, reading the values of the
 # columns, range-encoded bins (`test_range_bins_…` below interleaves them with batches)
 PATHS = {"walk": (-1, 1 << 62), "scan": (1 << 62, 1 << 62), "bins": (-1, 0)}
@@ -92,7 +96,7 @@ def test_compares_match_python_across_updates_and_erasures(path, steps, queries)
     field = NumberField(FieldType.INT)
     oracle: dict[int, int | None] = {}
     scan_max, min_columns = PATHS[path]
-    with patch.object(bsi, "SCAN_MAX", scan_max), patch.object(rangebins, "MIN_COLUMNS", min_columns):
+    with patch.dict(BSI, SCAN_MAX=scan_max), patch.object(BINS, "MIN_COLUMNS", min_columns):
         _check_compares(field, oracle, steps, queries)
 
 
@@ -141,8 +145,7 @@ def test_range_bins_match_python_across_updates_and_erasures(rounds, bins) -> No
     between batches build the bins, later batches keep them current, erasures drop them."""
     field = NumberField(FieldType.INT)
     oracle: dict[int, int | None] = {}
-    with patch.object(rangebins, "MIN_COLUMNS", 0), patch.object(rangebins, "BINS", bins), \
-            patch.object(bsi, "SCAN_MAX", -1):
+    with patch.object(BINS, "MIN_COLUMNS", 0), patch.object(BINS, "BINS", bins), patch.dict(BSI, SCAN_MAX=-1):
         for batch_steps, queries in rounds:
             apply(field, oracle, batch_steps)
             for test in queries:
@@ -156,7 +159,7 @@ def test_range_bins_match_python_across_updates_and_erasures(rounds, bins) -> No
 
 def test_a_compare_beyond_the_bins_marks_them_stale_and_the_next_one_rebuilds() -> None:
     field = NumberField(FieldType.DATE)
-    with patch.object(rangebins, "MIN_COLUMNS", 0), patch.object(bsi, "SCAN_MAX", -1):
+    with patch.object(BINS, "MIN_COLUMNS", 0), patch.dict(BSI, SCAN_MAX=-1):
         field.set(np.arange(1000, dtype=np.uint32), (np.arange(1000, dtype=np.int64) + 1, np.ones(1000, bool)))
         assert len(field.select(">=", 990)) == 11
         first = field.index.bins

@@ -50,8 +50,10 @@ class RangeBins:
         self.stale = False
 
     @classmethod
-    def build(cls, values: np.ndarray, bins: int = BINS) -> RangeBins:
-        """Bins of a whole column (column i holds values[i]), bounded by quantiles of its non-zero values."""
+    def build(cls, values: np.ndarray, bins: int | None = None) -> RangeBins:
+        """Bins of a whole column (column i holds values[i]): bounded by its distinct non-zero values, or by
+        `bins` (default BINS) quantiles of them when there are more."""
+        bins = BINS if bins is None else bins
         set_ = values != 0
         numbers = values[set_]
         ordered = np.sort(numbers)
