@@ -59,8 +59,7 @@ def _union(node: p.Union, data: IndexData) -> BitMap:
 def _intersect(node: p.Intersect, data: IndexData) -> BitMap:
     # pyroaring intersects left to right: smallest first, and stop at the first empty result
     walks = [o for o in node.operands if isinstance(o, p.FieldRange) and o.estimate is not None]
-    found = sorted((run(o, data) for o in node.operands if not (isinstance(o, p.FieldRange) and o in walks)),
-                   key=len)
+    found = sorted((run(o, data) for o in node.operands if not any(o is w for w in walks)), key=len)
     result = found[0] if found else None
     for bitmap in found[1:]:
         if not result:
@@ -189,8 +188,7 @@ def _month_rollup(node: p.MonthRollup, data: IndexData) -> BitMap:
     window are computed once (sharing.py: a tiering of many thresholds reads them once)."""
     key = ("rollup", node.dims, node.codes, node.first_month, node.last_month, node.edges, node.filters)
     if not node.measures:
-        return kept((*key, "buyers"), lambda: from_sorted(rollups.per_column(_rollup_entries(node, data, None)[0],
-                                                                           (), data.column_count)[0]))
+        return kept((*key, "buyers"), lambda: from_ids(_rollup_entries(node, data, None)[0]))
     keep: np.ndarray | None = None
     at_zero = True
     for measure in node.measures:

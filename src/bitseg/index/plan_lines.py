@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bitseg.index.plannode import PlanNode, counted, day_span
+from bitseg.index.plannode import PlanNode, counted, day_span, line_count
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class LineScan(PlanNode):
 
     @property
     def lines(self) -> int:
-        return sum(end - start for start, end in self.slices)
+        return line_count(self.slices)
 
     def access(self) -> str:
         return f"scan of {counted(self.lines, 'line')}, {day_span(self.low_day, self.high_day)}"
@@ -71,7 +71,7 @@ class LineBitmaps(PlanNode):
 
     def access(self) -> str:
         what = " ∩ ".join(f"{f.dim} {counted(len(f.codes), 'value')}" for f in self.filters)
-        window = sum(end - start for start, end in self.slices)
+        window = line_count(self.slices)
         return (f"line bitmaps: {what} ∩ {day_span(self.low_day, self.high_day)}, "
                 f"at most {self.estimate:,} of {counted(window, 'line')}")
 
@@ -98,12 +98,12 @@ class MonthRollup(PlanNode):
         what = ", ".join(f"{dim} {counted(len(codes), 'value')}" for dim, codes in zip(self.dims, self.codes))
         months = (f"{counted(self.last_month - self.first_month + 1, 'month')} from {_month(self.first_month)}"
                   if self.low_day is not None else f"months up to {_month(self.last_month)}")
-        edges = sum(end - start for start, end in self.edges)
+        edges = line_count(self.edges)
         lines = f", line bitmaps for the {counted(edges, 'line')} of the edge days" if edges else ""
         return f"month roll-up: {what or 'any line'}, {months}{lines}; {day_span(self.low_day, self.high_day)}"
 
     def cost(self) -> int:
-        return 1 + sum(end - start for start, end in self.edges)
+        return 1 + line_count(self.edges)
 
 
 def _month(month: int) -> str:

@@ -52,6 +52,7 @@ from bitseg.index.plan import (
     Union,
     ViewWindow,
 )
+from bitseg.index.plannode import line_count
 from bitseg.index.values import DECIMAL_SCALE
 from bitseg.index.views import ANY, cover
 from bitseg.query import expressions as ex
@@ -106,7 +107,7 @@ class _Planner:
         return self.from_lines(name, op, values, node) if name in BUILTIN_FIELDS and self.past else None
 
     def from_lines(self, name: str, op: str, values: tuple, node: ex.Node) -> BuiltinAsOf:
-        lines = sum(end - start for start, end in self.data.lines.window(None, self.today))
+        lines = line_count(self.data.lines.window(None, self.today))
         return BuiltinAsOf(name, op, values, self.today, lines, source=node)
 
     def error(self, message: str, node: ex.Node | ex.Param) -> QueryError:
@@ -306,7 +307,7 @@ class _Planner:
             # line bitmaps read only the lines every filter lets through (each at random, ~2× a scanned line):
             # they win while the narrowest filter keeps at most half of the window
             estimate = min(postings.count(self.data.lines, (f.dim, f.codes, f.size), slices) for f in dims)
-            if 2 * estimate <= sum(end - start for start, end in slices):
+            if 2 * estimate <= line_count(slices):
                 return LineBitmaps(low, high, slices, tuple(dims), measures, estimate, source=node)
         return LineScan(low, high, slices, tuple(filters), measures, source=node)
 
@@ -337,7 +338,7 @@ class _Planner:
                  (rollups.month_bounds(last)[1] + 1, high))
         edge_slices = tuple(s for edge in edges if edge is not None and edge[0] <= edge[1]
                             for s in self.data.lines.window(*edge))
-        if sum(e - s for s, e in edge_slices) > ROLLUP_EDGE_SHARE * sum(e - s for s, e in slices):
+        if line_count(edge_slices) > ROLLUP_EDGE_SHARE * line_count(slices):
             return None
         dims = tuple(sorted(codes))
         return MonthRollup(low, high, dims, tuple(codes[d] for d in dims), first, last, edge_slices, filters,
@@ -348,7 +349,8 @@ def _walks_last(nodes: list[PlanNode]) -> list[PlanNode]:
     """The operands of an AND with its range-index compares last, smallest estimate first (the executor walks
     them in this order, each within the result so far)."""
     walks = [n for n in nodes if isinstance(n, FieldRange) and n.estimate is not None]
-    return [n for n in nodes if n not in walks] + sorted(walks, key=lambda n: n.estimate or 0)  # type: ignore
+    rest = [n for n in nodes if not any(n is w for w in walks)]
+    return rest + sorted(walks, key=lambda n: n.estimate or 0)  # type: ignore
 
 
 def bucket_bounds(node: ex.Bucket) -> tuple[int, int]:

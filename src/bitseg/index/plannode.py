@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bitseg import days
@@ -32,6 +33,11 @@ class PlanNode:
 
 def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def line_count(slices: Iterable[tuple[int, int]]) -> int:
+    """How many lines the (start, end) position slices hold."""
+    return sum(end - start for start, end in slices)
 
 
 def day_span(low: int | None, high: int | None) -> str:
