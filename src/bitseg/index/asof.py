@@ -32,6 +32,17 @@ _CACHE: weakref.WeakKeyDictionary[LineStore, dict[tuple, tuple[np.ndarray, np.nd
     weakref.WeakKeyDictionary())
 
 
+
+def month_days(day_numbers: np.ndarray) -> np.ndarray:
+    """month * 32 + day of each day number: what ANNIVERSARY compares (Feb 29 is 2 * 32 + 29).
+
+    >>> month_days(np.array([0, 59])).tolist()  # 1970-01-01, 1970-03-01
+    [33, 97]
+    """
+    dates = np.asarray(day_numbers).astype("datetime64[D]")
+    months = dates.astype("datetime64[M]")
+    return (months.astype(np.int64) % 12 + 1) * 32 + (dates - months).astype(np.int64) + 1
+
 def builtin_values(lines: LineStore, name: str, day: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(values, has) per column 0..size-1 of the built-in `name` over the lines dated up to `day`.
 
@@ -105,12 +116,9 @@ def select(values: np.ndarray, has: np.ndarray, op: str, operands: Sequence[int 
     elif op == "between":
         mask = compare(values, ">=", operands[0]) & compare(values, "<=", operands[1])
     elif op == "anniversary":
-        dates = values.astype("datetime64[D]")
-        months = dates.astype("datetime64[M]")
-        month_day = (months.astype(np.int64) % 12 + 1) * 32 + (dates - months).astype(np.int64) + 1
         table = np.zeros(13 * 32, dtype=bool)
         table[[int(o) for o in operands]] = True
-        mask = table[month_day]
+        mask = table[month_days(values)]
     else:
         mask = compare(values, op, operands[0])
     return mask & has

@@ -18,7 +18,7 @@ from pyroaring import BitMap
 
 from bitseg.days import day_number, optional_day
 from bitseg.errors import InvalidInputError, NotFoundError
-from bitseg.index import distinct, planner
+from bitseg.index import asof, distinct, planner
 from bitseg.index import stats as statistics
 from bitseg.index.bitmaps import columns as bitmap_columns
 from bitseg.index.buckets import Buckets
@@ -127,9 +127,7 @@ class Index(Writes, Insight):
         if found is None or found[0] != self.version:
             field = self.field(name)
             present = bitmap_columns(field.present)
-            days = field.values[present].astype("datetime64[D]")  # type: ignore[attr-defined]
-            months = days.astype("datetime64[M]")
-            month_day = (months.astype(np.int64) % 12 + 1) * 32 + (days - months).astype(np.int64) + 1
+            month_day = asof.month_days(field.values[present])  # type: ignore[attr-defined]
             found = self._month_days[name] = (self.version, present, month_day)
         return found[1], found[2]
 
