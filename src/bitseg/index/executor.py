@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from pyroaring import BitMap
@@ -155,18 +155,22 @@ def _line_scan(node: p.LineScan, data: IndexData) -> BitMap:
         names |= {"amount"} if "sum_amount" in measures else set()
         names |= {"order"} if "count" in measures else set()
         lines = data.lines.gather(sorted(names), list(node.slices))
-        budget.check()
-        mask = np.ones(len(lines["column"]), dtype=bool)
-        for test in node.filters:
-            budget.check()
-            if isinstance(test, p.DimCodes):
-                table = lookup_table([code + 1 for code in test.codes], test.size + 1)
-                mask &= table[lines[test.dim] + 1]  # code -1 (NULL) is entry 0
-            else:
-                mask &= OPERATORS[test.op](lines["day"], test.day)
-        return lines, mask
+        return lines, filter_mask(node.filters, lines)
 
     return _per_customer(key, node.measures, read, data)
+
+
+def filter_mask(filters: Sequence[p.DimCodes | p.DayCompare], lines: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Which of the gathered `lines` pass every same-line filter of a MATCHES."""
+    mask = np.ones(len(lines["day"]), dtype=bool)
+    for test in filters:
+        budget.check()
+        if isinstance(test, p.DimCodes):
+            table = lookup_table([code + 1 for code in test.codes], test.size + 1)
+            mask &= table[lines[test.dim] + 1]  # code -1 (NULL) is entry 0
+        else:
+            mask &= OPERATORS[test.op](lines["day"], test.day)
+    return mask
 
 
 def _line_bitmaps(node: p.LineBitmaps, data: IndexData) -> BitMap:

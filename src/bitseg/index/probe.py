@@ -16,8 +16,8 @@ import numpy as np
 from bitseg import days
 from bitseg.index import asof, budget
 from bitseg.index import plan as p
-from bitseg.index.executor import lookup_table, run
-from bitseg.index.fields import OPERATORS, NumberField, compare
+from bitseg.index.executor import filter_mask, run
+from bitseg.index.fields import NumberField, compare
 from bitseg.index.plan import IndexData
 
 
@@ -96,12 +96,7 @@ class Probe:
         lines = {name: self.data.lines[name][at] for name in
                  {"day", "quantity", "amount", "order", *(f.dim for f in node.filters if isinstance(f, p.DimCodes))}}
         lines["column"] = np.zeros(len(at), dtype=np.int64)  # one customer: column 0 of a universe of one
-        mask = np.ones(len(at), dtype=bool)
-        for test in node.filters:
-            if isinstance(test, p.DimCodes):
-                mask &= lookup_table([code + 1 for code in test.codes], test.size + 1)[lines[test.dim] + 1]
-            else:
-                mask &= OPERATORS[test.op](lines["day"], test.day)
+        mask = filter_mask(node.filters, lines)
         purchase = mask & (lines["quantity"] > 0)
         if not node.measures:
             return bool(purchase.any())
